@@ -1,0 +1,172 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/wire"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+// hostPlugin is the host side of go-plugin's GRPCPlugin.
+type hostPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+func (hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("pluginhost: the host side serves no plugin")
+}
+
+func (hostPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &rpcClient{source: sourcev1.NewSourceServiceClient(conn), broker: broker}, nil
+}
+
+type rpcClient struct {
+	source sourcev1.SourceServiceClient
+	broker *plugin.GRPCBroker
+}
+
+// Request is what the host asks a source to resolve.
+type Request struct {
+	Release string // name or alias; "" = the source's default
+	Arch    string // name or alias
+	Variant string // "" = the source's default
+	// BaseURL is the operator's override, or "".
+	BaseURL     string
+	TrustedKeys [][]byte
+	// OnFetch, if set, is told of every metadata URL the plugin fetched.
+	OnFetch func(url string, err error)
+}
+
+// Resolve asks the plugin for the current artifact and validates the answer
+// against the protocol's rules and against the request.
+func (p *Plugin) Resolve(ctx context.Context, req Request) (sdk.Artifact, error) {
+	release, arch, variant, err := p.Desc.Canonical(req.Release, req.Arch, req.Variant)
+	if err != nil {
+		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: Failed, Code: codes.NotFound, Err: err}
+	}
+	base := strings.TrimRight(req.BaseURL, "/")
+	if base == "" {
+		base = strings.TrimRight(p.Desc.DefaultBaseURL, "/")
+	}
+
+	id, stop := serveFetch(p.rpc.broker, &fetchServer{fetcher: p.host.opts.Fetcher, onFetch: req.OnFetch})
+	defer stop()
+
+	timeout := p.host.opts.ResolveTimeout
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := p.rpc.source.Resolve(rctx, &sourcev1.ResolveRequest{
+		Release:        release,
+		Arch:           arch,
+		Variant:        variant,
+		BaseUrl:        req.BaseURL,
+		FetchServiceId: id,
+		TrustedKeys:    req.TrustedKeys,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return sdk.Artifact{}, ctx.Err()
+		}
+		return sdk.Artifact{}, p.callError("Resolve", timeout, err)
+	}
+	if resp.GetArtifact() == nil {
+		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer, Err: errors.New("no artifact in the answer")}
+	}
+	art := artifactFromProto(resp.GetArtifact())
+	if err := art.Validate(base, p.Desc); err != nil {
+		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer, Err: err}
+	}
+	if art.Release != release || art.Arch != arch || art.Variant != variant {
+		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer,
+			Err: fmt.Errorf("asked for %s/%s/%s, answered for %s/%s/%s", release, arch, variant, art.Release, art.Arch, art.Variant)}
+	}
+	return art, nil
+}
+
+// callError turns a failed RPC into an *Error, telling a crash, a timeout
+// and the plugin's own error apart.
+func (p *Plugin) callError(op string, timeout time.Duration, err error) error {
+	e := &Error{Source: p.Name, Origin: p.Origin(), Op: op, Err: err}
+	st, _ := status.FromError(err)
+	code := st.Code()
+	// A crash shows up on the connection a moment before the process is
+	// reaped, so give it a moment when the connection broke.
+	broken := code == codes.Unavailable || code == codes.Canceled || code == codes.Internal
+	switch {
+	case code == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
+		e.Kind = InvalidAnswer
+		e.Err = fmt.Errorf("answer larger than the %d-byte cap", wire.MaxAnswerBytes)
+		p.client.Kill()
+	case code == codes.DeadlineExceeded && !p.client.Exited():
+		e.Kind = Timeout
+		e.Err = fmt.Errorf("no answer within %s (the plugin hangs or upstream is very slow)", timeout)
+		p.client.Kill()
+	case p.client.Exited() || (broken && p.waitExited(500*time.Millisecond)):
+		e.Kind = Crashed
+		e.Err = errors.New("the plugin process died")
+		e.Stderr = p.stderr.String()
+	case code == codes.Unimplemented:
+		e.Kind, e.Code = Failed, code
+		e.Err = fmt.Errorf("the plugin does not implement %s", op)
+	default:
+		e.Kind, e.Code = Failed, code
+		e.Err = errors.New(st.Message())
+	}
+	return e
+}
+
+// waitExited waits up to d for the process to exit: a crash shows up on the
+// connection a moment before the process is reaped.
+func (p *Plugin) waitExited(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if p.client.Exited() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// tail keeps the last n bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	n   int
+	buf []byte
+}
+
+func newTail(n int) *tail { return &tail{n: n} }
+
+func (t *tail) Write(b []byte) (int, error) {
+	// go-plugin's own chatter at debug and trace level is not worth showing.
+	if bytes.HasPrefix(b, []byte(`{"@level":"debug"`)) || bytes.HasPrefix(b, []byte(`{"@level":"trace"`)) {
+		return len(b), nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.n {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.n:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
+}

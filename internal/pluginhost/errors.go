@@ -1,0 +1,93 @@
+package pluginhost
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// Kind says what went wrong with a plugin.
+type Kind int
+
+// The kinds of plugin failure.
+const (
+	// Failed: the plugin answered with an error (Code says which kind).
+	Failed Kind = iota
+	// NotAPlugin: the executable did not perform the go-plugin handshake.
+	NotAPlugin
+	// ProtocolMismatch: the plugin speaks another protocol version.
+	ProtocolMismatch
+	// Crashed: the plugin process exited.
+	Crashed
+	// Timeout: the plugin did not start or answer in time.
+	Timeout
+	// InvalidAnswer: the plugin's answer broke the protocol's rules.
+	InvalidAnswer
+)
+
+// Error is a failure of one plugin. Its message names the source and where
+// it was loaded from.
+type Error struct {
+	Source string
+	Origin string // "built-in" or the plugin's path
+	Op     string // "start", "Describe", "Resolve"
+	Kind   Kind
+	Code   codes.Code // the plugin's status code, for Failed
+	Err    error
+	// Stderr is the end of what the plugin wrote to stderr, if anything.
+	Stderr string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "source %s (%s): ", e.Source, e.Origin)
+	switch e.Kind {
+	case NotAPlugin:
+		b.WriteString("not a fetchd plugin: ")
+	case ProtocolMismatch:
+		b.WriteString("")
+	case Crashed:
+		fmt.Fprintf(&b, "plugin exited during %s: ", e.Op)
+	case Timeout:
+		fmt.Fprintf(&b, "%s: ", e.Op)
+	case InvalidAnswer:
+		fmt.Fprintf(&b, "invalid %s answer: ", e.Op)
+	default:
+		if e.Op == "Resolve" || e.Op == "Describe" {
+			// The plugin's own message says what failed.
+		} else {
+			fmt.Fprintf(&b, "%s: ", e.Op)
+		}
+	}
+	b.WriteString(e.Err.Error())
+	if e.Stderr != "" {
+		fmt.Fprintf(&b, " (plugin stderr: %s)", stderrSummary(e.Stderr))
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// oneLine squeezes s into one line of at most n bytes, keeping its end,
+// where a crash report's cause usually is.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// stderrSummary picks what is worth showing of a plugin's stderr: a Go
+// panic or fatal error line when there is one, else the end.
+func stderrSummary(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			return oneLine(l, 300)
+		}
+	}
+	return oneLine(s, 300)
+}

@@ -1,0 +1,234 @@
+package pluginhost
+
+// Fake plugins for the tests. The test binary doubles as every fake: tests
+// link it into a directory as fetchd-plugin-<mode>, and TestMain, seeing
+// that name in argv[0], runs the fake instead of the tests.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/wire"
+	"github.com/sandlabx/fetchd/sdk"
+	"github.com/sandlabx/fetchd/sdk/checksum"
+)
+
+func TestMain(m *testing.M) {
+	base := filepath.Base(os.Args[0])
+	if mode, ok := strings.CutPrefix(base, FilePrefix); ok {
+		runFake(mode)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runFake(mode string) {
+	switch mode {
+	case "good", "good-two":
+		sdk.Serve(fakeSource{name: mode})
+	case "crash":
+		sdk.Serve(fakeSource{name: mode, resolve: func() {
+			// An unrecovered panic on another goroutine: the runtime
+			// prints it to fd 2 and kills the process.
+			go func() { panic("fake: crash in Resolve") }()
+			select {}
+		}})
+	case "hang":
+		sdk.Serve(fakeSource{name: mode, resolve: func() { select {} }})
+	case "misnamed":
+		sdk.Serve(fakeSource{name: "someone-else"})
+	case "chatty":
+		fmt.Println("hello from a plugin that prints before the handshake")
+		sdk.Serve(fakeSource{name: mode})
+	case "nohandshake":
+		time.Sleep(time.Hour)
+	case "wrongproto":
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig: plugin.HandshakeConfig{
+				ProtocolVersion:  wire.ProtocolVersion + 1,
+				MagicCookieKey:   wire.Handshake.MagicCookieKey,
+				MagicCookieValue: wire.Handshake.MagicCookieValue,
+			},
+			Plugins:    plugin.PluginSet{wire.PluginName: &rawPlugin{srv: &rawServer{}}},
+			GRPCServer: plugin.DefaultGRPCServer,
+		})
+	default:
+		// raw-<case>: a plugin that bypasses the sdk's own checks and sends
+		// whatever the case says, to prove the host checks for itself.
+		if c, ok := strings.CutPrefix(mode, "raw-"); ok {
+			serveRaw(mode, c)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "unknown fake plugin mode %q\n", mode)
+		os.Exit(2)
+	}
+}
+
+// fakeSource is a small but honest source: it reads SHA256SUMS from the base
+// URL through the host's fetch service.
+type fakeSource struct {
+	name    string
+	resolve func()
+}
+
+func fakeDescription(name string) sdk.Description {
+	return sdk.Description{
+		Name:    name,
+		Summary: "a fake source for pluginhost tests",
+		Version: "0.1.0",
+		Releases: []sdk.Release{
+			{Name: "1.0", Aliases: []string{"stable"}, EOL: "2030-01-01"},
+			{Name: "2.0"},
+		},
+		Arches:         []sdk.Arch{{Name: "x86_64", Aliases: []string{"amd64"}}, {Name: "aarch64", Aliases: []string{"arm64"}}},
+		Variants:       []sdk.Variant{{Name: "cloud"}, {Name: "tiny"}},
+		DefaultBaseURL: "https://images.example.org",
+		DefaultRelease: "stable",
+		DefaultVariant: "cloud",
+	}
+}
+
+func (s fakeSource) Describe() sdk.Description { return fakeDescription(s.name) }
+
+func (s fakeSource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artifact, error) {
+	if s.resolve != nil {
+		s.resolve()
+	}
+	file := fmt.Sprintf("fake-%s-%s-%s.qcow2", req.Release, req.Arch, req.Variant)
+	sumsURL := req.BaseURL + "/" + req.Release + "/SHA256SUMS"
+	body, err := req.Fetcher.Fetch(ctx, sumsURL)
+	if err != nil {
+		return sdk.Artifact{}, fmt.Errorf("reading %s: %w", sumsURL, err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		hex, name, ok := strings.Cut(line, "  ")
+		if !ok || name != file {
+			continue
+		}
+		d, err := checksum.NewDigest(checksum.SHA256, hex)
+		if err != nil {
+			return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sumsURL, err, sdk.ErrBadMetadata)
+		}
+		return sdk.Artifact{
+			URL:         req.BaseURL + "/" + req.Release + "/" + file,
+			FileName:    file,
+			Version:     req.Release + ".20260101",
+			Format:      sdk.FormatQCOW2,
+			Digest:      d,
+			ChecksumURL: sumsURL,
+			Signature:   sdk.Unsigned("fake upstream signs nothing"),
+			Release:     req.Release,
+			Arch:        req.Arch,
+			Variant:     req.Variant,
+		}, nil
+	}
+	return sdk.Artifact{}, fmt.Errorf("%s has no line for %s: %w", sumsURL, file, sdk.ErrBadMetadata)
+}
+
+// rawPlugin serves a hand-made SourceService.
+type rawPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	srv *rawServer
+}
+
+func (p *rawPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	sourcev1.RegisterSourceServiceServer(s, p.srv)
+	return nil
+}
+
+func (p *rawPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("no client")
+}
+
+type rawServer struct {
+	sourcev1.UnimplementedSourceServiceServer
+	describe *sourcev1.DescribeResponse
+	artifact *sourcev1.Artifact
+}
+
+func (s *rawServer) Describe(context.Context, *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
+	return s.describe, nil
+}
+
+func (s *rawServer) Resolve(context.Context, *sourcev1.ResolveRequest) (*sourcev1.ResolveResponse, error) {
+	return &sourcev1.ResolveResponse{Artifact: s.artifact}, nil
+}
+
+// goodArtifact is a valid answer for release 1.0, x86_64, cloud.
+func goodArtifact() *sourcev1.Artifact {
+	return &sourcev1.Artifact{
+		Url:         "https://images.example.org/1.0/fake.qcow2",
+		FileName:    "fake.qcow2",
+		Version:     "1.0.20260101",
+		Format:      sourcev1.Format_FORMAT_QCOW2,
+		Checksum:    &sourcev1.Checksum{Algorithm: sourcev1.HashAlgorithm_HASH_ALGORITHM_SHA256, Hex: strings.Repeat("ab", 32)},
+		ChecksumUrl: "https://images.example.org/1.0/SHA256SUMS",
+		Signature:   &sourcev1.Signature{Status: sourcev1.SignatureStatus_SIGNATURE_STATUS_UNSIGNED, Detail: "fake"},
+		Release:     "1.0",
+		Arch:        "x86_64",
+		Variant:     "cloud",
+	}
+}
+
+func serveRaw(mode, c string) {
+	desc := describeToProtoForTest(fakeDescription(mode))
+	art := goodArtifact()
+	switch c {
+	case "file-url":
+		art.Url = "file:///etc/shadow"
+	case "http-url":
+		art.Url = "http://images.example.org/1.0/fake.qcow2"
+	case "getter-url":
+		art.Url = "git::https://images.example.org/repo"
+	case "slash-name":
+		art.FileName = "../../etc/passwd"
+	case "short-digest":
+		art.Checksum.Hex = strings.Repeat("ab", 31)
+	case "nonhex-digest":
+		art.Checksum.Hex = strings.Repeat("zz", 32)
+	case "no-checksum":
+		art.Checksum = nil
+	case "wrong-release":
+		art.Release = "2.0"
+	case "bad-name":
+		desc.Name = "raw/bad-name"
+	case "huge-describe":
+		desc.Summary = strings.Repeat("x", 2<<20)
+	case "ok":
+	default:
+		fmt.Fprintf(os.Stderr, "unknown raw case %q\n", c)
+		os.Exit(2)
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: &rawPlugin{srv: &rawServer{describe: desc, artifact: art}}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+	})
+}
+
+func describeToProtoForTest(d sdk.Description) *sourcev1.DescribeResponse {
+	out := &sourcev1.DescribeResponse{
+		Name: d.Name, Summary: d.Summary, PluginVersion: d.Version,
+		DefaultBaseUrl: d.DefaultBaseURL, DefaultRelease: d.DefaultRelease, DefaultVariant: d.DefaultVariant,
+	}
+	for _, r := range d.Releases {
+		out.Releases = append(out.Releases, &sourcev1.Release{Name: r.Name, Aliases: r.Aliases, Eol: r.EOL})
+	}
+	for _, a := range d.Arches {
+		out.Arches = append(out.Arches, &sourcev1.Arch{Name: a.Name, Aliases: a.Aliases})
+	}
+	for _, v := range d.Variants {
+		out.Variants = append(out.Variants, &sourcev1.Variant{Name: v.Name})
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/wire"
+)
+
+// MetadataFetcher GETs metadata for plugins under the host's network
+// policy. Errors should wrap one of the Fetch* sentinels so that the plugin
+// learns what kind of failure it was.
+type MetadataFetcher interface {
+	FetchMetadata(ctx context.Context, url string, maxBytes int64) (Document, error)
+}
+
+// Document is a fetched metadata file.
+type Document struct {
+	Body        []byte
+	FinalURL    string
+	ContentType string
+}
+
+// Kinds of fetch failure a MetadataFetcher reports (by wrapping them).
+var (
+	ErrFetchNotFound = errors.New("not found")
+	ErrFetchRefused  = errors.New("refused by network policy")
+	ErrFetchTooLarge = errors.New("larger than the size cap")
+)
+
+// fetchServer serves FetchService to one plugin for one call.
+type fetchServer struct {
+	sourcev1.UnimplementedFetchServiceServer
+	fetcher MetadataFetcher
+	// onFetch, if set, is told of every URL fetched and its outcome.
+	onFetch func(url string, err error)
+}
+
+func (s *fetchServer) Fetch(ctx context.Context, req *sourcev1.FetchRequest) (*sourcev1.FetchResponse, error) {
+	max := req.GetMaxBytes()
+	if max <= 0 {
+		max = wire.DefaultFetchBytes
+	}
+	if max > wire.MaxFetchBytes {
+		max = wire.MaxFetchBytes
+	}
+	if s.fetcher == nil {
+		return nil, status.Errorf(codes.Unavailable, "GET %s: fetchd has no network access configured", req.GetUrl())
+	}
+	doc, err := s.fetcher.FetchMetadata(ctx, req.GetUrl(), max)
+	if s.onFetch != nil {
+		s.onFetch(req.GetUrl(), err)
+	}
+	if err != nil {
+		code := codes.Unavailable
+		switch {
+		case errors.Is(err, ErrFetchNotFound):
+			code = codes.NotFound
+		case errors.Is(err, ErrFetchRefused):
+			code = codes.PermissionDenied
+		case errors.Is(err, ErrFetchTooLarge):
+			code = codes.ResourceExhausted
+		case errors.Is(err, context.DeadlineExceeded):
+			code = codes.DeadlineExceeded
+		case errors.Is(err, context.Canceled):
+			code = codes.Canceled
+		}
+		return nil, status.Error(code, err.Error())
+	}
+	if int64(len(doc.Body)) > max {
+		return nil, status.Errorf(codes.ResourceExhausted, "GET %s: body larger than %d bytes", req.GetUrl(), max)
+	}
+	return &sourcev1.FetchResponse{Body: doc.Body, FinalUrl: doc.FinalURL, ContentType: doc.ContentType}, nil
+}
+
+// serveFetch serves FetchService on a new broker id until stop is called.
+func serveFetch(broker *plugin.GRPCBroker, fs *fetchServer) (id uint32, stop func()) {
+	id = broker.NextId()
+	var (
+		mu      sync.Mutex
+		srv     *grpc.Server
+		stopped bool
+	)
+	go broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		opts = append(opts,
+			grpc.MaxRecvMsgSize(64<<10),
+			grpc.MaxSendMsgSize(wire.MaxFetchMessageBytes))
+		s := grpc.NewServer(opts...)
+		sourcev1.RegisterFetchServiceServer(s, fs)
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			s.Stop() // Serve will return at once
+		} else {
+			srv = s
+		}
+		return s
+	})
+	return id, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if srv != nil {
+			srv.Stop()
+		}
+	}
+}
+
+// FetchFunc adapts a function to MetadataFetcher.
+type FetchFunc func(ctx context.Context, url string, maxBytes int64) (Document, error)
+
+// FetchMetadata calls f.
+func (f FetchFunc) FetchMetadata(ctx context.Context, url string, maxBytes int64) (Document, error) {
+	return f(ctx, url, maxBytes)
+}

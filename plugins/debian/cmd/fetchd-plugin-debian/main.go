@@ -1,0 +1,11 @@
+// Command fetchd-plugin-debian serves the debian source as a stand-alone plugin
+// binary. fetchd has the same source built in; a binary of this name in a
+// plugin directory replaces the built-in.
+package main
+
+import (
+	"github.com/sandlabx/fetchd/plugins/debian"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+func main() { sdk.Serve(debian.New()) }
