@@ -56,6 +56,18 @@ func (p *Plugin) Resolve(ctx context.Context, req Request) (sdk.Artifact, error)
 	if err != nil {
 		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: Failed, Code: codes.NotFound, Err: err}
 	}
+	return p.resolve(ctx, req, release, arch, variant)
+}
+
+// ResolveAsIs sends the request's names to the plugin as they are, without
+// the host turning aliases and defaults into canonical names first. The
+// conformance kit uses it to check that a plugin refuses what it does not
+// offer; fetchd itself uses Resolve.
+func (p *Plugin) ResolveAsIs(ctx context.Context, req Request) (sdk.Artifact, error) {
+	return p.resolve(ctx, req, req.Release, req.Arch, req.Variant)
+}
+
+func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, variant string) (sdk.Artifact, error) {
 	base := strings.TrimRight(req.BaseURL, "/")
 	if base == "" {
 		base = strings.TrimRight(p.Desc.DefaultBaseURL, "/")
@@ -87,6 +99,9 @@ func (p *Plugin) Resolve(ctx context.Context, req Request) (sdk.Artifact, error)
 	art := artifactFromProto(resp.GetArtifact())
 	if err := art.Validate(base, p.Desc); err != nil {
 		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer, Err: err}
+	}
+	if wr, wa, wv, err := p.Desc.Canonical(release, arch, variant); err == nil {
+		release, arch, variant = wr, wa, wv
 	}
 	if art.Release != release || art.Arch != arch || art.Variant != variant {
 		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer,

@@ -120,3 +120,13 @@ type FetchFunc func(ctx context.Context, url string, maxBytes int64) (Document, 
 func (f FetchFunc) FetchMetadata(ctx context.Context, url string, maxBytes int64) (Document, error) {
 	return f(ctx, url, maxBytes)
 }
+
+// FetchError is a fetch failure whose message is shown as is and whose kind
+// is one of the Fetch* sentinels.
+type FetchError struct {
+	Msg  string
+	Kind error
+}
+
+func (e *FetchError) Error() string { return e.Msg }
+func (e *FetchError) Unwrap() error { return e.Kind }

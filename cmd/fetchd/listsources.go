@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+// sourceJSON is one source in `list-sources --json`.
+type sourceJSON struct {
+	Name           string        `json:"name"`
+	Version        string        `json:"version,omitempty"`
+	Summary        string        `json:"summary,omitempty"`
+	Origin         string        `json:"origin"`
+	Builtin        bool          `json:"builtin"`
+	Path           string        `json:"path"`
+	Shadows        []string      `json:"shadows,omitempty"`
+	Protocol       int           `json:"protocol,omitempty"`
+	DefaultBaseURL string        `json:"default_base_url,omitempty"`
+	DefaultRelease string        `json:"default_release,omitempty"`
+	DefaultVariant string        `json:"default_variant,omitempty"`
+	Releases       []sdk.Release `json:"releases,omitempty"`
+	Arches         []sdk.Arch    `json:"arches,omitempty"`
+	Variants       []sdk.Variant `json:"variants,omitempty"`
+	Error          string        `json:"error,omitempty"`
+}
+
+type listJSON struct {
+	Sources  []sourceJSON `json:"sources"`
+	Warnings []string     `json:"warnings"`
+}
+
+func (a *app) listSources(ctx context.Context, args []string) error {
+	fs := a.flags("list-sources")
+	pos, _, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("list-sources takes no arguments (got %q)", pos[0])
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	ps, err := a.openPlugins(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer ps.Close()
+	results := startAll(ctx, ps.host, ps.cands)
+	ps.Close() // Describe is all list-sources needs
+
+	out := listJSON{Sources: []sourceJSON{}, Warnings: []string{}}
+	failed := 0
+	for _, r := range results {
+		s := sourceJSON{Name: r.cand.Name, Origin: r.cand.Origin(), Builtin: r.cand.Builtin, Path: r.cand.Path, Shadows: r.cand.Shadows}
+		if r.err != nil {
+			s.Error = r.err.Error()
+			failed++
+		} else {
+			d := r.plugin.Desc
+			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.plugin.Protocol
+			s.DefaultBaseURL, s.DefaultRelease, s.DefaultVariant = d.DefaultBaseURL, d.DefaultRelease, d.DefaultVariant
+			s.Releases, s.Arches, s.Variants = d.Releases, d.Arches, d.Variants
+		}
+		out.Sources = append(out.Sources, s)
+	}
+	for _, p := range ps.problems {
+		out.Warnings = append(out.Warnings, p.Error())
+	}
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else if !a.quiet {
+		writeSourceTable(a.stdout, out.Sources)
+	}
+	for _, w := range out.Warnings {
+		fmt.Fprintf(a.stderr, "fetchd: warning: %s\n", w)
+	}
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(a.stderr, "fetchd: error: %v\n", r.err)
+			for _, h := range hints(r.err) {
+				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
+			}
+		}
+	}
+	if failed > 0 {
+		return &silentError{code: exitFailed}
+	}
+	return nil
+}
+
+// writeSourceTable prints the overview table, then each source's releases,
+// architectures and variants.
+func writeSourceTable(w io.Writer, sources []sourceJSON) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tVERSION\tPROTOCOL\tORIGIN\tBASE URL")
+	for _, s := range sources {
+		origin := s.Origin
+		if len(s.Shadows) > 0 {
+			origin += " (replaces " + strings.Join(s.Shadows, ", ") + ")"
+		}
+		if s.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t%s\tfailed to start (see below)\n", s.Name, origin)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Name, s.Version, s.Protocol, origin, s.DefaultBaseURL)
+	}
+	tw.Flush()
+	for _, s := range sources {
+		if s.Error != "" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: %s\n", s.Name, s.Summary)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  RELEASE\tALIASES\tEOL\tNOTE")
+		for _, r := range s.Releases {
+			name := r.Name
+			if r.Name == s.DefaultRelease || contains(r.Aliases, s.DefaultRelease) {
+				name += " (default)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", name, dash(strings.Join(r.Aliases, ", ")), dash(r.EOL), r.Summary)
+		}
+		tw.Flush()
+		var arches []string
+		for _, a := range s.Arches {
+			if len(a.Aliases) > 0 {
+				arches = append(arches, a.Name+" ("+strings.Join(a.Aliases, ", ")+")")
+			} else {
+				arches = append(arches, a.Name)
+			}
+		}
+		fmt.Fprintf(w, "  arches:   %s\n", strings.Join(arches, ", "))
+		if len(s.Variants) > 0 {
+			var vs []string
+			for _, v := range s.Variants {
+				if v.Name == s.DefaultVariant {
+					vs = append(vs, v.Name+" (default)")
+				} else {
+					vs = append(vs, v.Name)
+				}
+			}
+			fmt.Fprintf(w, "  variants: %s\n", strings.Join(vs, ", "))
+		}
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinOr(list []string, empty string) string {
+	if len(list) == 0 {
+		return empty
+	}
+	return strings.Join(list, ", ")
+}
+

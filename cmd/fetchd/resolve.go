@@ -1,0 +1,10 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+func (a *app) resolve(ctx context.Context, args []string) error {
+	return errors.New("resolve: not implemented yet")
+}

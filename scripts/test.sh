@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The project's whole test: formatting, vet, the protobuf contract (lint,
+# generated-code drift, breaking changes), the tests under the race
+# detector, and a short run of every fuzz target. CI runs exactly this.
+#
+#   ./scripts/test.sh            everything
+#   FUZZTIME=30s ./scripts/test.sh   longer fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUF="go run github.com/bufbuild/buf/cmd/buf@v1.75.0"
+FUZZTIME="${FUZZTIME:-4s}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "buf lint"
+$BUF lint
+
+step "generated code is up to date"
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+sed "s#out: internal/gen#out: $gen#" buf.gen.yaml > "$gen/buf.gen.yaml"
+$BUF generate --template "$gen/buf.gen.yaml"
+if ! diff -r "$gen/fetchd" internal/gen/fetchd; then
+  echo "internal/gen is stale: run 'go run github.com/bufbuild/buf/cmd/buf@v1.75.0 generate' and commit"; exit 1
+fi
+
+step "buf breaking (against the previous commit)"
+if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto 2>/dev/null; then
+  $BUF breaking --against ".git#ref=HEAD~1"
+else
+  echo "no previous commit with proto/: nothing to compare"
+fi
+
+step "go test -race"
+go test -race -count=1 ./...
+
+step "fuzz targets, $FUZZTIME each"
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    echo "--- $pkg $target"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/tmp/fuzz.log 2>&1 || { cat /tmp/fuzz.log; exit 1; }
+  done
+done
+
+step "ok"
