@@ -2,9 +2,184 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/metadata"
+	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/urlrule"
+	"github.com/sandlabx/fetchd/sdk"
 )
 
+// resolveJSON is `fetchd resolve --json`.
+type resolveJSON struct {
+	Source          string   `json:"source"`
+	Origin          string   `json:"origin"`
+	Release         string   `json:"release"`
+	Arch            string   `json:"arch"`
+	Variant         string   `json:"variant,omitempty"`
+	URL             string   `json:"url"`
+	FileName        string   `json:"file_name"`
+	Version         string   `json:"version"`
+	Format          string   `json:"format"`
+	Size            int64    `json:"size,omitempty"`
+	Checksum        string   `json:"checksum"`
+	ChecksumURL     string   `json:"checksum_url"`
+	Signature       string   `json:"signature"`
+	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
+	KeyOrigin       string   `json:"key_origin,omitempty"`
+	SignatureURL    string   `json:"signature_url,omitempty"`
+	SignatureDetail string   `json:"signature_detail"`
+	MetadataRead    []string `json:"metadata_read"`
+}
+
 func (a *app) resolve(ctx context.Context, args []string) error {
-	return errors.New("resolve: not implemented yet")
+	fs := a.flags("resolve")
+	arch := fs.String("arch", "", "architecture (default: this host's)")
+	variant := fs.String("variant", "", "variant (default: the source's)")
+	baseURL := fs.String("base-url", "", "upstream base URL (a mirror or a test server)")
+	pos, _, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return &usageError{msg: "usage: fetchd resolve SOURCE [RELEASE] [--arch A] [--variant V] [--base-url URL] [--json]",
+			hint: "run 'fetchd list-sources' to see the sources and their releases"}
+	}
+	source, release := pos[0], ""
+	if len(pos) == 2 {
+		release = pos[1]
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	srcCfg := cfg.Sources[source]
+	if *baseURL != "" {
+		if _, err := urlrule.Check(strings.TrimRight(*baseURL, "/")+"/x", *baseURL); err != nil {
+			return usagef("--base-url: %v", err)
+		}
+		srcCfg.BaseURL = *baseURL
+	}
+	fetcher, err := metadataFetcher(cfg, srcCfg.BaseURL, nil, false)
+	if err != nil {
+		return err
+	}
+	ps, err := a.openPlugins(cfg, fetcher)
+	if err != nil {
+		return err
+	}
+	defer ps.Close()
+	p, err := ps.start(ctx, source)
+	if err != nil {
+		return err
+	}
+	if *arch == "" {
+		*arch = runtime.GOARCH
+	}
+	art, err := p.Resolve(ctx, pluginhost.Request{
+		Release: release, Arch: *arch, Variant: *variant,
+		BaseURL: srcCfg.BaseURL, TrustedKeys: srcCfg.KeyData,
+	})
+	if err != nil {
+		return err
+	}
+	out := resolveJSON{
+		Source: p.Name, Origin: p.Origin(),
+		Release: art.Release, Arch: art.Arch, Variant: art.Variant,
+		URL: art.URL, FileName: art.FileName, Version: art.Version, Format: string(art.Format), Size: art.Size,
+		Checksum: art.Digest.String(), ChecksumURL: art.ChecksumURL,
+		Signature: string(art.Signature.Status), KeyFingerprint: art.Signature.KeyFingerprint,
+		KeyOrigin: string(art.Signature.KeyOrigin), SignatureURL: art.Signature.SignatureURL,
+		SignatureDetail: art.Signature.Detail,
+		MetadataRead:    []string{},
+	}
+	for _, f := range fetcher.Log() {
+		out.MetadataRead = append(out.MetadataRead, f.URL)
+	}
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if !a.quiet {
+		writeResolve(a.stdout, out, art)
+	}
+	return nil
+}
+
+func writeResolve(w io.Writer, r resolveJSON, art sdk.Artifact) {
+	target := r.Release + " " + r.Arch
+	if r.Variant != "" {
+		target += " " + r.Variant
+	}
+	size := "unknown (upstream does not say)"
+	if r.Size > 0 {
+		size = fmt.Sprintf("%s (%d bytes)", humanBytes(r.Size), r.Size)
+	}
+	fmt.Fprintf(w, "source:     %s (%s)\n", r.Source, r.Origin)
+	fmt.Fprintf(w, "target:     %s\n", target)
+	fmt.Fprintf(w, "version:    %s\n", r.Version)
+	fmt.Fprintf(w, "url:        %s\n", r.URL)
+	fmt.Fprintf(w, "file:       %s (%s)\n", r.FileName, r.Format)
+	fmt.Fprintf(w, "size:       %s\n", size)
+	fmt.Fprintf(w, "checksum:   %s\n", r.Checksum)
+	fmt.Fprintf(w, "from:       %s\n", r.ChecksumURL)
+	fmt.Fprintf(w, "signature:  %s\n", signatureLine(art.Signature))
+	fmt.Fprintf(w, "metadata read:\n")
+	for _, u := range r.MetadataRead {
+		fmt.Fprintf(w, "  %s\n", u)
+	}
+}
+
+// signatureLine says in one line how a digest is vouched for.
+func signatureLine(s sdk.Signature) string {
+	switch s.Status {
+	case sdk.SignatureVerified:
+		origin := "key embedded in the plugin"
+		if s.KeyOrigin == sdk.KeyOperator {
+			origin = "key configured by the operator"
+		}
+		return fmt.Sprintf("verified: %s, by %s (%s), %s", s.SignatureURL, groupFingerprint(s.KeyFingerprint), origin, s.Detail)
+	default:
+		return "unsigned: " + s.Detail
+	}
+}
+
+// groupFingerprint writes a fingerprint the way gpg shows it.
+func groupFingerprint(f string) string {
+	var parts []string
+	for i := 0; i+4 <= len(f); i += 4 {
+		parts = append(parts, f[i:i+4])
+	}
+	return strings.Join(parts, " ")
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// metadataFetcher builds the fetcher plugins read metadata through: the
+// config's network policy, plain http allowed only on hosts the operator
+// wrote as http:// URLs.
+func metadataFetcher(cfg *config.Config, extraBase string, cache *metadata.Cache, offline bool) (*metadata.Fetcher, error) {
+	p := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
+	if h := urlrule.HTTPHostPort(extraBase); h != "" {
+		p.AllowHTTP = append(p.AllowHTTP, h)
+	}
+	return metadata.New(p, cache, offline)
 }

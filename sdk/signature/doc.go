@@ -45,10 +45,10 @@
 //   - RSA keys need at least 2048 bits; DSA and ElGamal keys are refused.
 //   - Expiry and revocation are judged at the verification time: the current
 //     time unless At gives another. A key that has expired or been revoked by
-//     then fails, even for a signature made while it was valid; upstreams
-//     re-sign their metadata on every publication, so a stale signature
-//     failing is the safe outcome. A signature dated after the verification
-//     time is refused too (a wrong clock on either side).
+//     then fails, even for a signature made while it was valid (go-crypto's v1
+//     rule, and the conservative one: an old signature from a key its owner
+//     let expire proves little today). A signature dated after the
+//     verification time is refused too (a wrong clock on either side).
 //   - Signing subkeys are accepted when their binding (and the subkey's
 //     cross-signature) is valid; Result reports the primary key's fingerprint.
 //   - A signature file may hold several signatures (as during an upstream key

@@ -57,7 +57,9 @@ func newSettings(opts []Option) settings {
 
 // VerifyDetached checks that sig is a good signature over signed by a key in
 // k, e.g. SHA256SUMS and SHA256SUMS.gpg. sig is armored or binary (detected).
-// Any refusal is a *VerifyError.
+// Binary-mode signatures (what gpg --detach-sign makes) cover signed byte for
+// byte; text-mode ones (gpg --textmode) ignore the difference between "\n"
+// and "\r\n", as OpenPGP defines. Any refusal is a *VerifyError.
 func VerifyDetached(k *Keyring, signed, sig []byte, opts ...Option) (Result, error) {
 	if k == nil {
 		return Result{}, errors.New("verify detached signature: nil keyring")
