@@ -14,8 +14,10 @@ type app struct {
 	getenv         func(string) string
 
 	configPath string
+	dir        string
 	jsonOut    bool
 	quiet      bool
+	logFormat  string
 }
 
 // flags returns a FlagSet with the common flags bound to a.
@@ -23,6 +25,8 @@ func (a *app) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&a.configPath, "config", "", "config file")
+	fs.StringVar(&a.dir, "dir", "", "image directory (overrides the config and FETCHD_DIR)")
+	fs.StringVar(&a.logFormat, "log-format", "text", "text or json: how progress is logged")
 	fs.BoolVar(&a.jsonOut, "json", false, "machine-readable output")
 	fs.BoolVar(&a.quiet, "quiet", false, "print only errors")
 	return fs

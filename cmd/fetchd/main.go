@@ -51,6 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = a.listSources(ctx, rest)
 	case "resolve":
 		err = a.resolve(ctx, rest)
+	case "sync":
+		err = a.sync(ctx, rest)
+	case "status":
+		err = a.status(ctx, rest)
+	case "verify":
+		err = a.verify(ctx, rest)
 	case "version", "--version":
 		err = a.version(rest)
 	case "help", "-h", "--help":
@@ -112,11 +118,19 @@ func (a *app) usage(w io.Writer) {
 	fmt.Fprint(w, `usage: fetchd <command> [flags] [args]
 
 commands:
+  sync [NAME...] [flags] [-- CMD ARGS...]     make the image directory match the config,
+                                              then exec CMD if given
+      --best-effort   exit 0 (and exec CMD) even if some images failed
+      --parallel N    images at once (default from config: 3)
+      --offline       use only what is on disk
+      --update P      never | notify | always (default from config)
+  status [NAME...] [--check] [--json]         what is on disk; --check asks upstream too
+  verify [NAME...]                            re-hash and re-check what is on disk
   list-sources [--json]                       every source plugin and what it offers
   resolve SOURCE [RELEASE] [--arch A] [--variant V] [--json]
                                               what SOURCE would download now
   version                                     version, commit and plugin protocol version
 
-common flags: --config FILE, --json, --quiet
+common flags: --config FILE, --dir DIR, --json, --quiet, --log-format text|json
 `)
 }

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+// progressReporter shows what sync is doing while it does it. It is one of
+// three: bars on a terminal, plain lines for logs, JSON lines for machines.
+type progressReporter interface {
+	engine.Reporter
+	// Close finishes the display before the summary is printed.
+	Close()
+}
+
+// lineReporter writes plain lines: one when an image starts downloading,
+// one every interval while bytes arrive, and one when it is verified. It is
+// what `docker logs` shows.
+type lineReporter struct {
+	w        io.Writer
+	interval time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	items map[string]*lineItem
+}
+
+type lineItem struct {
+	start, last time.Time
+}
+
+func newLineReporter(w io.Writer, interval time.Duration) *lineReporter {
+	return &lineReporter{w: w, interval: interval, now: time.Now, items: map[string]*lineItem{}}
+}
+
+func (r *lineReporter) Event(e engine.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	switch e.Kind {
+	case engine.Downloading:
+		size := "size unknown"
+		if e.Total > 0 {
+			size = humanBytes(e.Total)
+		}
+		fmt.Fprintf(r.w, "fetchd: %s: downloading %s (%s)\n", e.Image, e.URL, size)
+		r.items[e.Image] = &lineItem{start: now, last: now}
+	case engine.Progress:
+		it := r.items[e.Image]
+		if it == nil {
+			return
+		}
+		if now.Sub(it.last) < r.interval {
+			return
+		}
+		it.last = now
+		fmt.Fprintf(r.w, "fetchd: %s: %s\n", e.Image, progressText(e.Done, e.Total, e.Reused, now.Sub(it.start)))
+	case engine.Verifying:
+		fmt.Fprintf(r.w, "fetchd: %s: verifying (digest matched; checking the image)\n", e.Image)
+	}
+}
+
+func (r *lineReporter) Close() {}
+
+// progressText is "45.2 MiB of 98.5 MiB (46%), 5.2 MiB/s, about 10s left";
+// reused bytes (from an earlier partial) do not count towards the rate.
+func progressText(done, total, reused int64, elapsed time.Duration) string {
+	rate := 0.0
+	if s := elapsed.Seconds(); s > 0 {
+		rate = float64(done-reused) / s
+	}
+	text := humanBytes(done)
+	if total > 0 {
+		text += fmt.Sprintf(" of %s (%d%%)", humanBytes(total), done*100/total)
+	}
+	text += fmt.Sprintf(", %s/s", humanBytes(int64(rate)))
+	if total > 0 && rate > 0 {
+		left := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+		text += fmt.Sprintf(", about %s left", left)
+	}
+	return text
+}
+
+// jsonReporter writes one JSON object per event, for --log-format json.
+type jsonReporter struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+	// last progress line per image, to keep the stream to a few lines a
+	// second
+	last     map[string]time.Time
+	interval time.Duration
+}
+
+func newJSONReporter(w io.Writer, interval time.Duration) *jsonReporter {
+	return &jsonReporter{enc: json.NewEncoder(w), last: map[string]time.Time{}, interval: interval}
+}
+
+func (r *jsonReporter) Event(e engine.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ev := map[string]any{"time": time.Now().UTC().Format(time.RFC3339Nano), "image": e.Image}
+	switch e.Kind {
+	case engine.Resolving:
+		ev["event"] = "resolving"
+	case engine.Downloading:
+		ev["event"], ev["url"], ev["total"] = "downloading", e.URL, e.Total
+	case engine.Progress:
+		if time.Since(r.last[e.Image]) < r.interval && e.Done != e.Total {
+			return
+		}
+		r.last[e.Image] = time.Now()
+		ev["event"], ev["done"], ev["total"] = "progress", e.Done, e.Total
+	case engine.Verifying:
+		ev["event"] = "verifying"
+	case engine.Done:
+		ev["event"] = "done"
+		ev["result"] = resultToJSON(*e.Result)
+	}
+	_ = r.enc.Encode(ev)
+}
+
+func (r *jsonReporter) Close() {}
+
+// barReporter draws a progress bar per downloading image on a terminal.
+type barReporter struct {
+	p    *mpb.Progress
+	mu   sync.Mutex
+	bars map[string]*barItem
+}
+
+type barItem struct {
+	bar  *mpb.Bar
+	last time.Time
+}
+
+func newBarReporter(w io.Writer) *barReporter {
+	return &barReporter{
+		p:    mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond), mpb.WithAutoRefresh()),
+		bars: map[string]*barItem{},
+	}
+}
+
+func (r *barReporter) Event(e engine.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch e.Kind {
+	case engine.Downloading:
+		bar := r.p.AddBar(e.Total,
+			mpb.PrependDecorators(
+				decor.Name(e.Image, decor.WCSyncSpaceR),
+				decor.OnComplete(decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace), "verifying"),
+			),
+			mpb.AppendDecorators(
+				decor.OnComplete(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30, decor.WCSyncSpace), ""),
+				decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, 30, decor.WCSyncSpace), ""),
+			),
+		)
+		r.bars[e.Image] = &barItem{bar: bar, last: time.Now()}
+	case engine.Progress:
+		if it := r.bars[e.Image]; it != nil {
+			if e.Total > 0 {
+				it.bar.SetTotal(e.Total, false)
+			}
+			now := time.Now()
+			it.bar.EwmaSetCurrent(e.Done, now.Sub(it.last))
+			it.last = now
+		}
+	case engine.Verifying:
+		if it := r.bars[e.Image]; it != nil {
+			it.bar.SetTotal(-1, true)
+		}
+	case engine.Done:
+		if it := r.bars[e.Image]; it != nil && !it.bar.Completed() {
+			it.bar.Abort(false)
+		}
+	}
+}
+
+func (r *barReporter) Close() { r.p.Wait() }
+
+// quietReporter shows nothing.
+type quietReporter struct{}
+
+func (quietReporter) Event(engine.Event) {}
+func (quietReporter) Close()             {}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+// resultJSON is one image in --json output.
+type resultJSON struct {
+	Name             string   `json:"name"`
+	State            string   `json:"state"`
+	OK               bool     `json:"ok"`
+	Source           string   `json:"source,omitempty"`
+	Release          string   `json:"release,omitempty"`
+	Arch             string   `json:"arch,omitempty"`
+	Variant          string   `json:"variant,omitempty"`
+	Version          string   `json:"version,omitempty"`
+	Digest           string   `json:"digest,omitempty"`
+	Size             int64    `json:"size,omitempty"`
+	URL              string   `json:"url,omitempty"`
+	VerifiedAt       string   `json:"verified_at,omitempty"`
+	VerifiedBy       []string `json:"verified_by,omitempty"`
+	Signature        string   `json:"signature,omitempty"`
+	UpstreamVersion  string   `json:"upstream_version,omitempty"`
+	UpstreamDigest   string   `json:"upstream_digest,omitempty"`
+	UpstreamURL      string   `json:"upstream_url,omitempty"`
+	BytesTransferred int64    `json:"bytes_transferred,omitempty"`
+	BytesReused      int64    `json:"bytes_reused,omitempty"`
+	Seconds          float64  `json:"seconds,omitempty"`
+	Error            string   `json:"error,omitempty"`
+	Note             string   `json:"note,omitempty"`
+}
+
+func resultToJSON(r engine.Result) resultJSON {
+	j := resultJSON{Name: r.Name, State: string(r.Outcome), OK: r.Outcome.OK(), Note: r.Note,
+		BytesTransferred: r.Transferred, BytesReused: r.Reused, Seconds: r.Duration.Seconds()}
+	if e := r.Local; e != nil {
+		j.Source, j.Release, j.Arch, j.Variant = e.Source, e.Release, e.Arch, e.Variant
+		j.Version, j.Digest, j.Size, j.URL = e.Version, e.Digest.String(), e.Size, e.URL
+		j.VerifiedBy, j.Signature = e.VerifiedBy, e.Signature
+		if !e.VerifiedAt.IsZero() {
+			j.VerifiedAt = e.VerifiedAt.UTC().Format(time.RFC3339)
+		}
+	}
+	if u := r.Upstream; u != nil {
+		j.UpstreamVersion, j.UpstreamDigest, j.UpstreamURL = u.Version, u.Digest.String(), u.URL
+	}
+	if r.Err != nil {
+		j.Error = r.Err.Error()
+	}
+	return j
+}
+
+func resultsToJSON(rs []engine.Result) []resultJSON {
+	out := make([]resultJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, resultToJSON(r))
+	}
+	return out
+}

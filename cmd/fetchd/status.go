@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+func (a *app) status(ctx context.Context, args []string) error {
+	fs := a.flags("status")
+	check := fs.Bool("check", false, "also ask upstream for its current build")
+	names, _, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	s, err := a.openSession(false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	results, err := s.engine.Status(ctx, names, *check)
+	if err != nil {
+		var ue *engine.UnknownImageError
+		if errors.As(err, &ue) {
+			return &usageError{msg: err.Error()}
+		}
+		return err
+	}
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results)}); err != nil {
+			return err
+		}
+	} else if !a.quiet {
+		writeStatus(a.stdout, s.cfg.Dir, results, *check)
+	}
+	failed := false
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(a.stderr, "fetchd: error: %s: %v\n", r.Name, r.Err)
+			for _, h := range hints(r.Err) {
+				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
+			}
+		}
+		if !r.Outcome.OK() || r.Err != nil {
+			failed = true
+		}
+	}
+	if failed {
+		return &silentError{code: exitFailed}
+	}
+	return nil
+}
+
+func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
+	fmt.Fprintf(w, "images in %s:\n", dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := "IMAGE\tSTATE\tSOURCE\tVERSION\tDIGEST\tVERIFIED"
+	if check {
+		header += "\tUPSTREAM"
+	}
+	fmt.Fprintln(tw, header)
+	for _, r := range results {
+		source, version, digest, verified := "-", "-", "-", "-"
+		if e := r.Local; e != nil {
+			source = joinNonEmpty(e.Source, e.Release, e.Arch, e.Variant)
+			if source == "" {
+				source = "url"
+			}
+			version, digest = e.Version, e.Digest.Short()
+			if !e.VerifiedAt.IsZero() {
+				verified = e.VerifiedAt.UTC().Format("2006-01-02 15:04 UTC")
+			}
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", r.Name, r.Outcome, source, version, digest, verified)
+		if check {
+			up := "?"
+			if r.Upstream != nil {
+				up = r.Upstream.Version
+				if r.Local != nil && r.Local.Digest == r.Upstream.Digest {
+					up += " (same)"
+				}
+			}
+			line += "\t" + up
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+	for _, r := range results {
+		if r.Note != "" {
+			fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Note)
+		}
+	}
+}
+
+func joinNonEmpty(parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += " "
+		}
+		out += p
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+// writeSummary prints one line per image, the way the entrypoint script
+// this replaces ended its output, with what fetchd knows besides.
+func writeSummary(w io.Writer, dir string, results []engine.Result) {
+	ok := 0
+	for _, r := range results {
+		if r.Outcome.OK() {
+			ok++
+		}
+	}
+	fmt.Fprintf(w, "fetchd: %d of %d images ready in %s\n", ok, len(results), dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range results {
+		mark := "ok"
+		if !r.Outcome.OK() {
+			mark = "!!"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, r.Name, r.Outcome, summaryDetail(r))
+	}
+	tw.Flush()
+}
+
+func summaryDetail(r engine.Result) string {
+	var parts []string
+	if e := r.Local; e != nil && r.Outcome.OK() {
+		what := strings.TrimSpace(strings.Join([]string{e.Source, e.Release, e.Arch, e.Variant}, " "))
+		if what == "" {
+			what = e.URL
+		}
+		if e.Version == e.Digest.Short() {
+			parts = append(parts, fmt.Sprintf("%s, %s", what, e.Digest.Short()))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s, build %s, %s", what, e.Version, e.Digest.Short()))
+		}
+	}
+	switch r.Outcome {
+	case engine.Installed, engine.Updated, engine.Replaced:
+		moved := fmt.Sprintf("%s in %s", humanBytes(r.Transferred), r.Duration.Round(100*time.Millisecond))
+		if r.Reused > 0 {
+			moved += fmt.Sprintf(", resumed after %s", humanBytes(r.Reused))
+		}
+		parts = append(parts, moved)
+	case engine.Failed, engine.Missing, engine.Modified:
+		if r.Err != nil {
+			parts = append(parts, r.Err.Error())
+		}
+		parts = append(parts, "VMs with this OS will fail to start")
+	}
+	if r.Note != "" {
+		parts = append(parts, r.Note)
+	}
+	return strings.Join(parts, "; ")
+}

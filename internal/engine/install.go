@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/qcow2"
+	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+type stats struct {
+	Transferred, Reused int64
+}
+
+// install downloads art, verifies it and renames it into place. The
+// previous file at the final path, if any, is untouched unless every check
+// passed.
+func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact) (state.Entry, stats, error) {
+	var st stats
+	partialDir := e.partialDir()
+	maxSize := art.Size
+	if maxSize <= 0 {
+		maxSize = e.Config.MaxImageSize
+	}
+	if art.Size > 0 {
+		need := art.Size
+		if fi, err := os.Stat(download.PartialPath(partialDir, art.Digest)); err == nil {
+			need -= fi.Size()
+		}
+		if err := download.CheckFreeSpace(partialDir, need); err != nil {
+			return state.Entry{}, st, err
+		}
+	}
+	e.reporter().Event(Event{Kind: Downloading, Image: im.Name, URL: art.URL, Total: art.Size})
+	res, err := e.Downloader.Download(ctx, download.Request{
+		URL:        art.URL,
+		PartialDir: partialDir,
+		Digest:     art.Digest,
+		Size:       art.Size,
+		MaxSize:    maxSize,
+		Progress: func(p download.Progress) {
+			e.reporter().Event(Event{Kind: Progress, Image: im.Name, Done: p.Done, Total: p.Total, Reused: p.Reused})
+		},
+	})
+	st.Transferred, st.Reused = res.Transferred, res.Reused
+	if err != nil {
+		return state.Entry{}, st, err
+	}
+	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
+	verifiedBy, err := e.verifyFile(ctx, res.Path, art.Format)
+	if err != nil {
+		// A file that fails inspection is not kept for a resume: its bytes
+		// matched the digest, so downloading them again cannot help.
+		_ = os.Remove(res.Path)
+		return state.Entry{}, st, err
+	}
+	final := filepath.Join(e.dir(), im.Name)
+	if err := e.place(res.Path, final); err != nil {
+		return state.Entry{}, st, err
+	}
+	ent, err := e.stamp(im, art, final, append([]string{string(art.Digest.Algorithm)}, verifiedBy...))
+	if err != nil {
+		return state.Entry{}, st, err
+	}
+	return ent, st, e.record(im.Name, ent)
+}
+
+// verifyFile runs the checks after the digest: the pure-Go header
+// inspection, then qemu-img info and check under limits. It returns the
+// names of the checks that passed.
+func (e *Engine) verifyFile(ctx context.Context, path string, format sdk.Format) ([]string, error) {
+	max := e.MaxVirtualSize
+	if max == 0 {
+		max = DefaultMaxVirtualSize
+	}
+	if _, err := qcow2.CheckFile(path, qcow2.Format(format), qcow2.Limits{MaxVirtualSize: max}); err != nil {
+		return nil, err
+	}
+	by := []string{"qcow2-header"}
+	if format == sdk.FormatRaw {
+		by = []string{"format-probe"}
+	}
+	if _, err := e.QemuImg.Info(ctx, path, string(format)); err != nil {
+		return nil, err
+	}
+	by = append(by, "qemu-img info")
+	if _, err := e.QemuImg.Check(ctx, path, string(format)); err != nil {
+		return nil, err
+	}
+	return append(by, "qemu-img check"), nil
+}
+
+// place makes the verified partial the image: read-only, on disk, renamed
+// over the final path, the directory synced.
+func (e *Engine) place(partial, final string) error {
+	if err := os.Chmod(partial, 0o444); err != nil {
+		return fmt.Errorf("making %s read-only: %w", partial, err)
+	}
+	if err := syncFile(partial); err != nil {
+		return err
+	}
+	if e.beforeRename != nil {
+		e.beforeRename(partial)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return fmt.Errorf("installing %s: %w", final, err)
+	}
+	return syncDir(filepath.Dir(final))
+}
+
+// stamp builds the state entry of an installed (or adopted) file.
+func (e *Engine) stamp(im config.Image, art sdk.Artifact, final string, verifiedBy []string) (state.Entry, error) {
+	fi, err := os.Lstat(final)
+	if err != nil {
+		return state.Entry{}, err
+	}
+	ent := state.Entry{
+		Source: im.Source, Release: art.Release, Arch: art.Arch, Variant: art.Variant,
+		Version: art.Version, URL: art.URL, Format: string(art.Format), Digest: art.Digest,
+		VerifiedAt: e.now().UTC(), VerifiedBy: verifiedBy,
+		ChecksumURL: art.ChecksumURL, Signature: signatureText(art.Signature),
+	}
+	return ent.Stamp(fi), nil
+}
+
+// adopt checks a file that is at the final path but unknown to state
+// against art: same digest and every check passing makes it fetchd's.
+func (e *Engine) adopt(ctx context.Context, im config.Image, l local, art sdk.Artifact) (state.Entry, bool) {
+	got, err := hashFile(ctx, l.path, art.Digest.Algorithm)
+	if err != nil || got != art.Digest {
+		return state.Entry{}, false
+	}
+	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
+	by, err := e.verifyFile(ctx, l.path, art.Format)
+	if err != nil {
+		return state.Entry{}, false
+	}
+	if err := os.Chmod(l.path, 0o444); err != nil {
+		return state.Entry{}, false
+	}
+	ent, err := e.stamp(im, art, l.path, append([]string{string(art.Digest.Algorithm)}, by...))
+	if err != nil || e.record(im.Name, ent) != nil {
+		return state.Entry{}, false
+	}
+	return ent, true
+}
+
+func signatureText(s sdk.Signature) string {
+	if s.Status == sdk.SignatureVerified {
+		return fmt.Sprintf("verified (key %s, %s)", s.KeyFingerprint, s.KeyOrigin)
+	}
+	return "unsigned: " + s.Detail
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+// Outcome is what happened to (or is true of) one image.
+type Outcome string
+
+// The outcomes. The first group means the image is on disk and verified.
+const (
+	// Present: on disk, unchanged since it was verified.
+	Present Outcome = "present"
+	// Installed: was missing, downloaded and installed now.
+	Installed Outcome = "installed"
+	// Updated: replaced by upstream's newer build now.
+	Updated Outcome = "updated"
+	// Replaced: the file on disk was not what fetchd installed (modified,
+	// unknown); replaced by a verified download now.
+	Replaced Outcome = "replaced"
+	// Adopted: a file fetchd had no record of matched upstream's digest and
+	// passed the checks; recorded now, nothing downloaded.
+	Adopted Outcome = "adopted"
+	// Outdated: on disk and verified, but upstream has a newer build and
+	// the update policy says notify.
+	Outdated Outcome = "outdated"
+
+	// Missing: not on disk, and this run was not to download it.
+	Missing Outcome = "missing"
+	// Modified: on disk but not as fetchd verified it, and this run was
+	// not to replace it.
+	Modified Outcome = "modified"
+	// Failed: something went wrong; Err says what.
+	Failed Outcome = "failed"
+)
+
+// OK reports whether the image is on disk and verified after the run.
+func (o Outcome) OK() bool {
+	switch o {
+	case Present, Installed, Updated, Replaced, Adopted, Outdated:
+		return true
+	}
+	return false
+}
+
+// Result is the outcome for one image.
+type Result struct {
+	Name    string
+	Outcome Outcome
+	// Local is the image's state entry after the run, if it has one.
+	Local *state.Entry
+	// Upstream is the artifact resolved in this run, if any.
+	Upstream *sdk.Artifact
+	// Err is why the image failed, or a problem worth reporting that did
+	// not fail it (e.g. upstream could not be checked).
+	Err error
+	// Note is a short explanation for humans ("upstream not checked:
+	// update policy never").
+	Note string
+	// Transferred and Reused count bytes downloaded now and kept from an
+	// earlier interrupted download.
+	Transferred int64
+	Reused      int64
+	Duration    time.Duration
+}
