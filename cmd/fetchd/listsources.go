@@ -177,4 +177,3 @@ func joinOr(list []string, empty string) string {
 	}
 	return strings.Join(list, ", ")
 }
-

@@ -138,4 +138,3 @@ func (a *app) report(cfg *config.Config, results []engine.Result, command string
 		}
 	}
 }
-

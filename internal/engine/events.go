@@ -20,11 +20,11 @@ const (
 
 // Event is one step of one image, for progress display.
 type Event struct {
-	Kind   EventKind
-	Image  string
-	URL    string
-	Done   int64
-	Total  int64
+	Kind  EventKind
+	Image string
+	URL   string
+	Done  int64
+	Total int64
 	// Reused counts bytes of Done kept from an earlier partial download.
 	Reused int64
 	Result *Result

@@ -131,7 +131,6 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 	return art, nil
 }
 
-
 func pluginRequest(im config.Image, arch, baseURL string, keys [][]byte) pluginhost.Request {
 	return pluginhost.Request{Release: im.Release, Arch: arch, Variant: im.Variant, BaseURL: baseURL, TrustedKeys: keys}
 }
