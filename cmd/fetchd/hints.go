@@ -3,25 +3,60 @@ package main
 import (
 	"errors"
 
+	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/lock"
+	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/qcow2"
+	"github.com/sandlabx/fetchd/internal/qemuimg"
 )
 
 // hints turns typed errors into advice for the user.
 func hints(err error) []string {
-	var pe *pluginhost.Error
-	if errors.As(err, &pe) {
+	var (
+		pe  *pluginhost.Error
+		dm  *download.DigestMismatchError
+		ns  *download.NoSpaceError
+		ie  *download.InterruptedError
+		ni  *qemuimg.NotInstalledError
+		qr  *qemuimg.RefusedError
+		ue  *qcow2.UnsafeError
+		fm  *qcow2.FormatMismatchError
+		be  *lock.BusyError
+		bl  *engine.BlockedError
+		pol *netpolicy.PolicyError
+	)
+	switch {
+	case errors.As(err, &pe):
 		switch pe.Kind {
 		case pluginhost.NotAPlugin:
 			return []string{"a file named fetchd-plugin-<name> in a plugin directory must be a fetchd source plugin; rename or remove " + pe.Origin}
 		case pluginhost.ProtocolMismatch:
 			return []string{"rebuild the plugin with the fetchd sdk that matches this fetchd, or use a fetchd that speaks its protocol"}
 		case pluginhost.Crashed:
-			return []string{"this is a bug in the plugin; run fetchd with FETCHD_DEBUG=1 to see the plugin's whole log"}
+			return []string{"this is a bug in the plugin " + pe.Origin}
 		case pluginhost.Timeout:
 			return []string{"the plugin did not answer in time; check the network, or the plugin may hang"}
 		case pluginhost.InvalidAnswer:
 			return []string{"the plugin broke the protocol's rules; its answer was not used"}
 		}
+	case errors.As(err, &dm):
+		return []string{"upstream changed during download? run sync again; if it persists, the server or a proxy is serving other bytes than upstream's checksum says"}
+	case errors.As(err, &ns):
+		return []string{"free space on that filesystem, or point --dir/FETCHD_DIR at a larger one"}
+	case errors.As(err, &ie):
+		return []string{"the partial download is kept; run sync again to resume it"}
+	case errors.As(err, &ni):
+		return []string{"install qemu-img: apt-get install qemu-utils (Debian/Ubuntu) or apk add qemu-img (Alpine)"}
+	case errors.As(err, &ue), errors.As(err, &fm), errors.As(err, &qr):
+		return []string{"the downloaded file was refused before anything could boot it; the previous image, if any, is untouched"}
+	case errors.As(err, &be):
+		return []string{"wait for the other fetchd to finish, or stop it"}
+	case errors.As(err, &bl):
+		return []string{"move it out of the image directory; fetchd replaces only files"}
+	case errors.As(err, &pol):
+		return []string{"fetchd uses https only; plain http is allowed only for hosts you write as http:// in the config (base_url or url)"}
 	}
 	return nil
 }

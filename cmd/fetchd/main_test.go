@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,20 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLE_PLUGINS", plugins)
 			return nil
+		},
+		Cmds: scriptCommands,
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "qemu":
+				// Scripts that need qemu-img say [!qemu] skip; CI sets
+				// FETCHD_REQUIRE_QEMU=1 and a missing qemu-img fails instead.
+				_, err := exec.LookPath("qemu-img")
+				if err != nil && os.Getenv("FETCHD_REQUIRE_QEMU") == "1" {
+					return false, fmt.Errorf("qemu-img is required (FETCHD_REQUIRE_QEMU=1): %v", err)
+				}
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }
