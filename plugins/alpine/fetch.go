@@ -1,0 +1,35 @@
+package alpine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+// get fetches u through the host and makes sure the error names u.
+func get(ctx context.Context, f sdk.Fetcher, u string) ([]byte, error) {
+	body, err := f.Fetch(ctx, u)
+	if err != nil {
+		if strings.Contains(err.Error(), u) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return body, nil
+}
+
+// listing fetches and parses the directory listing at dirURL. A listing
+// that is not one is upstream metadata failing a check.
+func listing(ctx context.Context, f sdk.Fetcher, dirURL string) ([]ListingEntry, error) {
+	body, err := get(ctx, f, dirURL)
+	if err != nil {
+		return nil, fmt.Errorf("cloud image listing: %w", err)
+	}
+	entries, err := ParseListing(body)
+	if err != nil {
+		return nil, fmt.Errorf("cloud image listing %s: %v: %w", dirURL, err, sdk.ErrBadMetadata)
+	}
+	return entries, nil
+}
