@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -12,10 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
-	"syscall"
 	"time"
-
-	getter "github.com/hashicorp/go-getter/v2"
 
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/urlrule"
@@ -85,6 +81,7 @@ func (d *Downloader) Download(ctx context.Context, req Request) (Result, error) 
 			return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
 		}
 		client = c
+		defer c.CloseIdleConnections() // ours alone: do not leave its connections behind
 	}
 	policy := d.Policy.WithDefaults()
 	path := PartialPath(req.PartialDir, req.Digest)
@@ -93,7 +90,7 @@ func (d *Downloader) Download(ctx context.Context, req Request) (Result, error) 
 	var res Result
 	retried := false
 	for attempt := 1; ; attempt++ {
-		a := &attemptRun{d: d, client: client, policy: policy, req: req, path: path, rep: rep}
+		a := &attemptRun{client: client, policy: policy, req: req, path: path, rep: rep}
 		r, err := a.run(ctx)
 		res.Transferred += r.Transferred
 		res.Restarted = res.Restarted || r.Restarted
@@ -159,203 +156,6 @@ func (d *Downloader) check(req Request) error {
 		return fmt.Errorf("download %s: partial directory %s is not a directory", req.URL, req.PartialDir)
 	}
 	return nil
-}
-
-// attemptRun is one go-getter run over the partial as it is on disk.
-type attemptRun struct {
-	d      *Downloader
-	client *http.Client
-	policy netpolicy.Policy
-	req    Request
-	path   string
-	rep    *reporter
-}
-
-// run prepares the partial, hashes what it holds, lets go-getter fetch the
-// rest and verifies the whole. Result.Reused is the prefix it resumed from
-// (what a restart would throw away).
-func (a *attemptRun) run(ctx context.Context) (Result, error) {
-	req := a.req
-	f, err := openPartial(a.path)
-	if err != nil {
-		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
-	}
-	off := fi.Size()
-	var res Result
-	if (req.Size > 0 && off > req.Size) || off > req.MaxSize {
-		// Larger than the artifact can be: not a prefix of it.
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return res, fmt.Errorf("download %s: truncate partial: %w", req.URL, err)
-		}
-		off, res.Restarted = 0, true
-	}
-	h := newHash(req.Digest.Algorithm)
-	if off > 0 {
-		if err := hashPrefix(f, off, h); err != nil {
-			f.Close()
-			return res, fmt.Errorf("download %s: %w", req.URL, err)
-		}
-		if (req.Size == 0 || off == req.Size) && hex.EncodeToString(h.Sum(nil)) == req.Digest.Hex {
-			// Complete, and the digest says so: no request at all.
-			f.Close()
-			return Result{Size: off, Reused: off}, nil
-		}
-		if off == req.Size {
-			// Full size, wrong bytes: start over.
-			if err := f.Truncate(0); err != nil {
-				f.Close()
-				return res, fmt.Errorf("download %s: truncate partial: %w", req.URL, err)
-			}
-			off, res.Restarted = 0, true
-			h.Reset()
-		}
-	}
-	f.Close()
-	res.Reused = off
-	if req.Size > 0 {
-		if err := CheckFreeSpace(req.PartialDir, req.Size-off); err != nil {
-			if off == 0 {
-				removePartial(a.path) // empty; a non-empty one is kept for later
-			}
-			return res, fmt.Errorf("download %s: %w", req.URL, err)
-		}
-	}
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	idle := &netpolicy.IdleTimeoutError{Idle: a.policy.IdleTimeout}
-	hasher := newPipeHasher(h)
-	defer hasher.Sum() // always stop the goroutine
-	g := &guard{base: transport(a.client), policy: a.policy, url: mustCanonical(req.URL), offset: off, size: req.Size, max: req.MaxSize}
-	t := &tracker{
-		url: req.URL, offset: off, size: req.Size, max: req.MaxSize,
-		idle: a.policy.IdleTimeout, onIdle: func() { cancel(idle) }, hasher: hasher,
-		report: func(done, total int64, force bool) { a.rep.report(done, total, off, force) },
-	}
-	a.rep.report(off, req.Size, off, true)
-	err = a.get(ctx, g, t, off)
-	n, tracked := t.transferred()
-	res.Transferred = n
-	if cause := context.Cause(ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		// A canceled chunked body can end in a bare io.EOF, and go-getter
-		// reports its own context check rather than the idle timeout.
-		err = cause
-	}
-	if err != nil {
-		return res, a.fail(err, off+n)
-	}
-	if !tracked {
-		// go-getter decided from the HEAD alone that the partial is
-		// complete; the digest of the prefix already said it is not.
-		if off > 0 {
-			return res, &restartError{reason: "the server's file is not longer than the partial"}
-		}
-		return res, fmt.Errorf("download %s: go-getter returned without transferring anything", req.URL)
-	}
-	total := off + n
-	if req.Size > 0 && total != req.Size {
-		return res, a.fail(&SizeError{URL: req.URL, What: "body", Got: total, Want: req.Size}, total)
-	}
-	st, err := os.Lstat(a.path)
-	if err != nil {
-		return res, fmt.Errorf("download %s: partial missing after transfer: %w", req.URL, err)
-	}
-	if !st.Mode().IsRegular() || st.Size() != total {
-		return res, a.fail(&SizeError{URL: req.URL, What: "file", Got: st.Size(), Want: total}, total)
-	}
-	got := checksum.Digest{Algorithm: req.Digest.Algorithm, Hex: hex.EncodeToString(hasher.Sum())}
-	if got != req.Digest {
-		return res, a.fail(&DigestMismatchError{URL: req.URL, Want: req.Digest, Got: got}, total)
-	}
-	res.Size = total
-	return res, nil
-}
-
-// get runs go-getter, held as SECURITY.md says.
-func (a *attemptRun) get(ctx context.Context, g *guard, t *tracker, off int64) error {
-	hc := *a.client
-	hc.Transport = g
-	hc.Timeout = 0 // a total deadline would cut off a slow but live download
-	policy, next := a.policy, a.client.CheckRedirect
-	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if err := policy.CheckRedirect(r, via); err != nil {
-			return err
-		}
-		if next != nil {
-			return next(r, via)
-		}
-		return nil
-	}
-	header := http.Header{}
-	header.Set("User-Agent", a.policy.UserAgent)
-	header.Set("Accept-Encoding", "identity") // the bytes hashed are the bytes on the wire
-	h := &getter.HttpGetter{
-		Client:                &hc,
-		Header:                header,
-		Netrc:                 false,
-		XTerraformGetDisabled: true,
-		ReadTimeout:           0,        // a total deadline; the idle timeout is the tracker's
-		DoNotCheckHeadFirst:   off == 0, // go-getter resumes only after a HEAD
-	}
-	c := &getter.Client{
-		Getters:         []getter.Getter{h},
-		Decompressors:   map[string]getter.Decompressor{},
-		DisableSymlinks: true,
-	}
-	_, err := c.Get(ctx, &getter.Request{
-		Src:              a.req.URL,
-		Dst:              a.path,
-		GetMode:          getter.ModeFile,
-		Umask:            0o077,
-		DisableSymlinks:  true,
-		ProgressListener: t,
-	})
-	return err
-}
-
-// fail classifies err, deletes the partial when its bytes are known bad or
-// the disk is full, and wraps the rest as an interruption.
-func (a *attemptRun) fail(err error, done int64) error {
-	u := a.req.URL
-	var (
-		re *restartError
-		se *SizeError
-		dm *DigestMismatchError
-		st *netpolicy.StatusError
-		pe *netpolicy.PolicyError
-		ue *urlrule.Error
-	)
-	switch {
-	case errors.As(err, &re):
-		return err
-	case errors.Is(err, syscall.ENOSPC):
-		free, _ := freeSpace(a.req.PartialDir)
-		if rerr := removePartial(a.path); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		need := int64(0)
-		if a.req.Size > 0 {
-			need = a.req.Size - done
-		}
-		return fmt.Errorf("download %s: %w", u, &NoSpaceError{Dir: a.req.PartialDir, Need: need, Free: free})
-	case errors.As(err, &se), errors.As(err, &dm):
-		if rerr := removePartial(a.path); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		if dm != nil {
-			return err
-		}
-		return fmt.Errorf("download: %w", err)
-	case errors.As(err, &st), errors.As(err, &pe), errors.As(err, &ue):
-		return fmt.Errorf("download %s: %w", u, err)
-	}
-	return &InterruptedError{URL: u, Done: done, Total: a.req.Size, Err: err}
 }
 
 // transport returns c's RoundTripper.

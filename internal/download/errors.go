@@ -23,7 +23,7 @@ func (e *DigestMismatchError) Error() string {
 // deleted.
 type SizeError struct {
 	URL  string
-	What string // "Content-Length", "Content-Range", "body" or "file"
+	What string // "Content-Length", "Content-Range total", "body" or "file"
 	Got  int64  // what the server announced or sent; for an over-long body, a lower bound
 	Want int64  // the expected size, or the cap when Cap is true
 	Cap  bool   // Want is Request.MaxSize, not a known size
@@ -31,12 +31,18 @@ type SizeError struct {
 
 func (e *SizeError) Error() string {
 	switch {
+	case e.What == "body" && e.Cap:
+		return fmt.Sprintf("%s: body exceeds the %d-byte size cap", e.URL, e.Want)
 	case e.Cap:
-		return fmt.Sprintf("%s: %s of %d bytes or more exceeds the %d-byte size cap", e.URL, e.What, e.Got, e.Want)
+		return fmt.Sprintf("%s: %s %d exceeds the %d-byte size cap", e.URL, e.What, e.Got, e.Want)
 	case e.What == "body" && e.Got > e.Want:
 		return fmt.Sprintf("%s: body is longer than the expected %d bytes", e.URL, e.Want)
+	case e.What == "body":
+		return fmt.Sprintf("%s: body ended after %d bytes, want %d", e.URL, e.Got, e.Want)
+	case e.What == "file":
+		return fmt.Sprintf("%s: partial file has %d bytes, %d were received", e.URL, e.Got, e.Want)
 	default:
-		return fmt.Sprintf("%s: %s is %d bytes, want %d", e.URL, e.What, e.Got, e.Want)
+		return fmt.Sprintf("%s: %s %d does not match the expected size %d", e.URL, e.What, e.Got, e.Want)
 	}
 }
 
@@ -70,9 +76,9 @@ type InterruptedError struct {
 
 func (e *InterruptedError) Error() string {
 	if e.Total > 0 {
-		return fmt.Sprintf("download %s interrupted after %d of %d bytes (partial kept, will resume): %v", e.URL, e.Done, e.Total, e.Err)
+		return fmt.Sprintf("download %s stopped at %d of %d bytes (partial kept for resume): %v", e.URL, e.Done, e.Total, e.Err)
 	}
-	return fmt.Sprintf("download %s interrupted after %d bytes (partial kept, will resume): %v", e.URL, e.Done, e.Err)
+	return fmt.Sprintf("download %s stopped at %d bytes (partial kept for resume): %v", e.URL, e.Done, e.Err)
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Err }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 )
@@ -22,9 +21,6 @@ type guard struct {
 	offset int64  // bytes already in the partial: the Range go-getter must ask for
 	size   int64  // expected total size, 0 if unknown
 	max    int64  // size cap
-
-	mu   sync.Mutex
-	gets int // GET responses accepted
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -71,9 +67,6 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, err
 	}
-	g.mu.Lock()
-	g.gets++
-	g.mu.Unlock()
 	return resp, nil
 }
 
@@ -103,7 +96,7 @@ func (g *guard) check(req *http.Request, resp *http.Response) error {
 		return &restartError{reason: fmt.Sprintf("Content-Range starts at byte %d, asked for %d", first, g.offset)}
 	}
 	if total >= 0 {
-		if err := g.checkTotal(u, "Content-Range", total); err != nil {
+		if err := g.checkTotal(u, "Content-Range total", total); err != nil {
 			return err
 		}
 		if last != total-1 {
@@ -129,12 +122,6 @@ func (g *guard) checkTotal(u, what string, total int64) error {
 		return &SizeError{URL: u, What: what, Got: total, Want: g.max, Cap: true}
 	}
 	return nil
-}
-
-func (g *guard) getCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.gets
 }
 
 // CloseIdleConnections reaches the wrapped transport.

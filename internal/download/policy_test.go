@@ -1,12 +1,17 @@
 package download
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/urlrule"
@@ -211,5 +216,105 @@ func TestDownloadProgress(t *testing.T) {
 		if p.Done < p.Reused || p.Done > testSize || (i > 0 && p.Done < seen[i-1].Done) {
 			t.Errorf("progress %d: %+v out of order or out of range", i, p)
 		}
+	}
+}
+
+// An archive suffix is not a reason to decompress: the bytes on the wire
+// are the bytes hashed and kept.
+func TestDownloadNoDecompression(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"image.qcow2.xz", "image.tar.gz", "image.zip", "image.bz2"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data := randomBytes(4096, 13)
+			srv := newServer(t, false, serve(data))
+			req := Request{URL: srv.URL + "/" + name, PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20}
+			res, err := New(nil, srv.policy()).Download(t.Context(), req)
+			if err != nil {
+				t.Fatalf("Download: %v", err)
+			}
+			if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
+				t.Error("file differs from the served bytes")
+			}
+		})
+	}
+}
+
+// Over HTTP/2 a resume asks for the rest, and a stall ends in the idle
+// timeout.
+func TestDownloadHTTP2(t *testing.T) {
+	t.Parallel()
+	data := randomBytes(testSize, 14)
+	third := testSize / 3
+	tests := map[string]struct {
+		stall bool
+	}{
+		"resume": {},
+		"stall":  {stall: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var proto atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				proto.Store(int32(r.ProtoMajor))
+				if tc.stall && r.Method == http.MethodGet {
+					w.Header().Set("Content-Length", strconv.Itoa(testSize))
+					w.Write(data[:100])
+					w.(http.Flusher).Flush()
+					stall(r)
+					return
+				}
+				serve(data)(w, r, 0)
+			}))
+			srv.EnableHTTP2 = true
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			p := netpolicy.Policy{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+			if tc.stall {
+				p.IdleTimeout = 300 * time.Millisecond
+			}
+			dir := partialDir(t)
+			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
+			if !tc.stall {
+				if err := os.WriteFile(PartialPath(dir, req.Digest), data[:third], 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := New(nil, p).Download(t.Context(), req)
+			if proto.Load() != 2 {
+				t.Fatalf("server saw HTTP/%d, want HTTP/2", proto.Load())
+			}
+			if tc.stall {
+				if !errors.As(err, new(*netpolicy.IdleTimeoutError)) {
+					t.Fatalf("Download = %v, want an idle timeout", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Download: %v", err)
+			}
+			if res.Reused != int64(third) || res.Transferred != int64(testSize-third) {
+				t.Errorf("Result %+v, want %d reused and %d transferred", res, third, testSize-third)
+			}
+		})
+	}
+}
+
+// A canonical query reaches the server as it was written.
+func TestDownloadQueryKept(t *testing.T) {
+	t.Parallel()
+	data := randomBytes(4096, 15)
+	var got atomic.Value
+	srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request, n int) {
+		got.Store(r.URL.RawQuery)
+		serve(data)(w, r, n)
+	})
+	req := Request{URL: srv.URL + "/image.qcow2?token=a%2Fb&v=2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20}
+	if _, err := New(nil, srv.policy()).Download(t.Context(), req); err != nil {
+		t.Fatalf("Download: %v", err)
+	}
+	if q, _ := got.Load().(string); q != "token=a%2Fb&v=2" {
+		t.Errorf("server saw query %q, want %q", q, "token=a%2Fb&v=2")
 	}
 }

@@ -3,7 +3,6 @@ package download
 import (
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/netpolicy"
@@ -14,7 +13,8 @@ const progressEvery = 200 * time.Millisecond
 
 // tracker is go-getter's ProgressListener for one attempt. Its reader is
 // the only path from the response body to the file: it enforces the idle
-// timeout and the size, counts, and feeds the hash.
+// timeout and the size, counts, and feeds the hash. go-getter is
+// synchronous, so every call comes from the goroutine running Download.
 type tracker struct {
 	url    string
 	offset int64 // bytes already in the partial and in the hash
@@ -25,15 +25,12 @@ type tracker struct {
 	hasher *pipeHasher
 	report func(done, total int64, force bool)
 
-	mu    sync.Mutex
 	calls int
 	body  *trackedBody
 }
 
 // TrackProgress implements getter.ProgressTracker.
 func (t *tracker) TrackProgress(_ string, currentSize, totalSize int64, stream io.ReadCloser) io.ReadCloser {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.calls++
 	if t.calls > 1 {
 		stream.Close()
@@ -62,8 +59,6 @@ func (t *tracker) TrackProgress(_ string, currentSize, totalSize int64, stream i
 // transferred returns the bytes received in this attempt, and whether a
 // body was tracked at all.
 func (t *tracker) transferred() (int64, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.body == nil {
 		return 0, false
 	}
@@ -74,7 +69,7 @@ func (t *tracker) transferred() (int64, bool) {
 type trackedBody struct {
 	t     *tracker
 	r     *netpolicy.IdleReader
-	n     int64 // bytes received in this attempt (read only by go-getter's goroutine until it returns)
+	n     int64 // bytes received in this attempt
 	limit int64 // most bytes the file may hold
 	total int64 // for progress: expected total, 0 if unknown
 	err   error

@@ -3,6 +3,7 @@ package netpolicy
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,7 +64,10 @@ func (p Policy) CheckRedirect(req *http.Request, via []*http.Request) error {
 		}
 	}
 	if err := p.CheckURL(req.URL); err != nil {
-		pe := err.(*PolicyError)
+		var pe *PolicyError
+		if !errors.As(err, &pe) {
+			return err
+		}
 		return &PolicyError{
 			URL:    pe.URL,
 			Reason: fmt.Sprintf("redirect from %s: %s", via[len(via)-1].URL.Redacted(), pe.Reason),

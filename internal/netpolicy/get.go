@@ -44,7 +44,8 @@ func (e *TooLargeError) Error() string {
 // Get fetches a small document (metadata) under the policy: GET, status
 // must be 200, body capped at maxBytes (a Content-Length over the cap fails
 // before reading; a body growing past the cap fails when it crosses it), and
-// the idle timeout while reading. A nil c means p.Client().
+// the idle timeout while reading. A nil c means p.Client(); a caller's
+// client gets p.CheckRedirect in front of its own.
 func Get(ctx context.Context, c *http.Client, p Policy, rawURL string, maxBytes int64) (*Document, error) {
 	p = p.WithDefaults()
 	if maxBytes <= 0 {
@@ -61,6 +62,19 @@ func Get(ctx context.Context, c *http.Client, p Policy, rawURL string, maxBytes 
 		if c, err = p.Client(); err != nil {
 			return nil, err
 		}
+	} else {
+		// A caller's client still follows only redirects the policy allows.
+		hc, next := *c, c.CheckRedirect
+		hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+			if err := p.CheckRedirect(r, via); err != nil {
+				return err
+			}
+			if next != nil {
+				return next(r, via)
+			}
+			return nil
+		}
+		c = &hc
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -267,3 +267,16 @@ func TestGetCanceledMidBody(t *testing.T) {
 		})
 	}
 }
+
+// A caller's own client does not bypass the redirect rule.
+func TestGetCallerClientRedirect(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ftp://127.0.0.1/x", http.StatusFound)
+	})
+	_, err := Get(t.Context(), &http.Client{}, allowHTTP(Policy{}, srv.Server), srv.URL, 10)
+	var pe *PolicyError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "redirect from") {
+		t.Fatalf("Get = %v, want a redirect *PolicyError", err)
+	}
+}
