@@ -1,48 +1,85 @@
-// Package ubuntu is the built-in Ubuntu source: it finds the current Ubuntu
-// cloud image on cloud-images.ubuntu.com (or a mirror) and its digest.
 package ubuntu
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/sandlabx/fetchd/plugins/ubuntu/keys"
 	"github.com/sandlabx/fetchd/sdk"
 )
 
 // Version is the plugin's version.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
-// Source is the Ubuntu source.
-type Source struct{}
+// DefaultBaseURL is upstream's root.
+const DefaultBaseURL = "https://cloud-images.ubuntu.com"
 
-// New returns the Ubuntu source.
-func New() *Source { return &Source{} }
+// Source is the Ubuntu source. It keeps no state between calls and is safe
+// for concurrent use.
+type Source struct {
+	keys [][]byte
+}
 
-// Describe says what the source offers.
+// An Option changes how New builds the source.
+type Option func(*Source)
+
+// WithKeyring makes the source trust exactly pub (OpenPGP public keys,
+// armored or binary) instead of the Canonical key it embeds, for tests that
+// sign a replica's SHA256SUMS with their own key. Answers still report the
+// keys as embedded: they are the source's own keys, not the operator's. An
+// operator's trusted_keys replace them as they replace the embedded key.
+func WithKeyring(pub ...[]byte) Option {
+	return func(s *Source) { s.keys = pub }
+}
+
+// New returns the Ubuntu source. Without options it trusts Canonical's
+// "UEC Image Automatic Signing Key" (package keys).
+func New(opts ...Option) *Source {
+	s := &Source{keys: [][]byte{keys.UECImageSigningKey}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Describe says what the source offers. It uses no network.
 func (s *Source) Describe() sdk.Description {
+	rels := make([]sdk.Release, len(releases))
+	for i, r := range releases {
+		rels[i] = sdk.Release{Name: r.version, Aliases: append([]string(nil), r.aliases...), EOL: r.eol, Summary: r.summary}
+	}
+	as := make([]sdk.Arch, len(arches))
+	for i, a := range arches {
+		as[i] = sdk.Arch{Name: a.Name, Aliases: append([]string(nil), a.Aliases...)}
+	}
 	return sdk.Description{
-		Name:    "ubuntu",
-		Summary: "Ubuntu cloud images (cloud-images.ubuntu.com)",
-		Version: Version,
-		Releases: []sdk.Release{
-			{Name: "20.04", Aliases: []string{"focal"}, EOL: "2025-05-31", Summary: "Focal Fossa LTS"},
-			{Name: "22.04", Aliases: []string{"jammy"}, EOL: "2027-06-01", Summary: "Jammy Jellyfish LTS"},
-			{Name: "24.04", Aliases: []string{"noble", "lts"}, EOL: "2029-05-31", Summary: "Noble Numbat LTS"},
-		},
-		Arches: []sdk.Arch{
-			{Name: "amd64"}, {Name: "arm64"}, {Name: "armhf"}, {Name: "ppc64el"}, {Name: "riscv64"}, {Name: "s390x"},
-		},
-		Variants: []sdk.Variant{
-			{Name: "server", Summary: "the release build from releases/<version>/release/"},
-			{Name: "daily", Summary: "the newest daily build from <codename>/current/"},
-		},
-		DefaultBaseURL: "https://cloud-images.ubuntu.com",
-		DefaultRelease: "24.04",
-		DefaultVariant: "server",
+		Name:           "ubuntu",
+		Summary:        "Ubuntu cloud images (cloud-images.ubuntu.com), SHA256SUMS signed by Canonical",
+		Version:        Version,
+		Releases:       rels,
+		Arches:         as,
+		Variants:       append([]sdk.Variant(nil), variants...),
+		DefaultBaseURL: DefaultBaseURL,
+		DefaultRelease: defaultRelease,
+		DefaultVariant: variantServer,
 	}
 }
 
-// Resolve is not implemented yet.
-func (s *Source) Resolve(context.Context, sdk.ResolveRequest) (sdk.Artifact, error) {
-	return sdk.Artifact{}, fmt.Errorf("ubuntu: resolving is not implemented yet: %w", sdk.ErrUnimplemented)
+// Resolve finds the newest build of the requested release, architecture and
+// variant in upstream's simplestreams, verifies the SHA256SUMS of its build
+// directory and checks that both agree. See the package documentation for
+// every file it reads.
+func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artifact, error) {
+	rel, ok := findRelease(req.Release)
+	if !ok {
+		return sdk.Artifact{}, fmt.Errorf("release %q is not offered by ubuntu: %w", req.Release, sdk.ErrNotFound)
+	}
+	st, err := streamFor(req.Variant)
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	if req.Fetcher == nil {
+		return sdk.Artifact{}, fmt.Errorf("resolve needs a fetcher: %w", sdk.ErrInvalidArgument)
+	}
+	return resolver{req: req, rel: rel, stream: st, keys: s.keys}.resolve(ctx)
 }

@@ -1,0 +1,214 @@
+package ubuntu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"unicode"
+
+	"github.com/sandlabx/fetchd/sdk"
+	"github.com/sandlabx/fetchd/sdk/checksum"
+	"github.com/sandlabx/fetchd/sdk/signature"
+)
+
+// resolver is one Resolve call.
+type resolver struct {
+	req    sdk.ResolveRequest
+	rel    release
+	stream stream
+	keys   [][]byte
+}
+
+func (r resolver) resolve(ctx context.Context) (sdk.Artifact, error) {
+	st, rel, arch := r.stream, r.rel, r.req.Arch
+	root := r.req.BaseURL + "/" + st.dir + "/"
+
+	// 1. The index names the products document.
+	indexURL := root + "streams/v1/index.json"
+	body, err := r.fetchStream(ctx, indexURL)
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	productsPath, err := parseIndex(body, st.contentID)
+	if err != nil {
+		return sdk.Artifact{}, fmt.Errorf("simplestreams index %s: %v: %w", indexURL, err, sdk.ErrBadMetadata)
+	}
+
+	// 2. The products document names the newest build, its serial, path,
+	// sha256 and size.
+	productsURL := root + productsPath
+	if body, err = r.fetchStream(ctx, productsURL); err != nil {
+		return sdk.Artifact{}, err
+	}
+	products, err := parseProducts(body, st.contentID)
+	if err != nil {
+		return sdk.Artifact{}, fmt.Errorf("simplestreams products %s: %v: %w", productsURL, err, sdk.ErrBadMetadata)
+	}
+	id := st.productID(rel.version, arch)
+	p, ok := products[id]
+	if !ok {
+		have := archesOf(products, st.productPrefix+":"+rel.version+":")
+		if len(have) == 0 {
+			return sdk.Artifact{}, fmt.Errorf("%s lists no %s builds of ubuntu %s for any architecture: %w", productsURL, r.req.Variant, rel.version, sdk.ErrNotFound)
+		}
+		return sdk.Artifact{}, fmt.Errorf("%s has no product %s: upstream publishes no %s %s build of ubuntu %s (it has: %s): %w",
+			productsURL, id, arch, r.req.Variant, rel.version, strings.Join(have, ", "), sdk.ErrNotFound)
+	}
+	if p.Version != rel.version || p.Arch != arch || p.Release != rel.codename {
+		return sdk.Artifact{}, fmt.Errorf("%s: product %s says version %q, arch %q, release %q; this plugin expects %q, %q, %q: %w",
+			productsURL, id, clip(p.Version), clip(p.Arch), clip(p.Release), rel.version, arch, rel.codename, sdk.ErrBadMetadata)
+	}
+	b, err := newestBuild(p, st.label)
+	switch {
+	case errors.Is(err, errNoBuilds):
+		return sdk.Artifact{}, fmt.Errorf("%s: product %s has %v: %w", productsURL, id, err, sdk.ErrNotFound)
+	case err != nil:
+		return sdk.Artifact{}, fmt.Errorf("%s: product %s: %v: %w", productsURL, id, err, sdk.ErrBadMetadata)
+	}
+	fileName := st.fileName(rel, arch)
+	dir := path.Dir(b.path)
+	if path.Base(b.path) != fileName || path.Base(dir) != st.buildDir(b.serial) {
+		return sdk.Artifact{}, fmt.Errorf("%s: product %s version %s: path %q is not .../%s/%s: %w",
+			productsURL, id, b.serial, b.path, st.buildDir(b.serial), fileName, sdk.ErrBadMetadata)
+	}
+
+	// 3. SHA256SUMS and its signature, from the same pinned directory.
+	sumsURL := root + dir + "/SHA256SUMS"
+	sigURL := sumsURL + ".gpg"
+	sums, err := r.fetchBuildFile(ctx, sumsURL, "the build directory the stream points to has no SHA256SUMS")
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	sig, err := r.fetchBuildFile(ctx, sigURL, "the signature is missing, so SHA256SUMS cannot be trusted")
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	keyring, origin, err := r.req.Keyring(r.keys...)
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	if keyring == nil {
+		return sdk.Artifact{}, fmt.Errorf("no key to verify %s with: the plugin was built without one and the operator configured none", sigURL)
+	}
+	res, err := signature.VerifyDetached(keyring, sums, sig)
+	if err != nil {
+		return sdk.Artifact{}, fmt.Errorf("verify %s with %s: %v%s: %w", sumsURL, sigURL, err, verifyHint(err, sums, sig), sdk.ErrBadMetadata)
+	}
+
+	// 4. Only now parse SHA256SUMS, and cross-check it with the stream.
+	d, err := checksum.Find(sums, checksum.SHA256, fileName)
+	if err != nil {
+		return sdk.Artifact{}, fmt.Errorf("%s (signature verified): %v: %w", sumsURL, err, sdk.ErrBadMetadata)
+	}
+	if d != b.digest {
+		return sdk.Artifact{}, fmt.Errorf("upstream disagrees with itself about %s: %s says %s, the signed %s says %s: %w",
+			fileName, productsURL, b.digest, sumsURL, d, sdk.ErrBadMetadata)
+	}
+	return sdk.Artifact{
+		URL:         root + b.path,
+		FileName:    fileName,
+		Version:     b.serial,
+		Format:      sdk.FormatQCOW2,
+		Size:        b.size,
+		Digest:      d,
+		ChecksumURL: sumsURL,
+		Signature:   sdk.Verified(res.Fingerprint, sigURL, origin, detail(res)),
+		Release:     rel.version,
+		Arch:        arch,
+		Variant:     r.req.Variant,
+	}, nil
+}
+
+// fetchStream reads a simplestreams document. A 404 means the base URL is
+// not (or no longer) laid out like cloud-images.ubuntu.com: the metadata
+// cannot be had, which is not the same as "no such image".
+func (r resolver) fetchStream(ctx context.Context, url string) ([]byte, error) {
+	body, err := r.req.Fetcher.Fetch(ctx, url)
+	switch {
+	case err == nil:
+		return body, nil
+	case errors.Is(err, sdk.ErrNotFound):
+		return nil, fmt.Errorf("%s (is %s a mirror of cloud-images.ubuntu.com with its simplestreams?): %w", naming(url, err), r.req.BaseURL, sdk.ErrUnavailable)
+	}
+	return nil, wrapFetch(url, err)
+}
+
+// fetchBuildFile reads SHA256SUMS or its signature from the directory the
+// stream pointed to. Missing, it is a failed check: the stream promised a
+// build there.
+func (r resolver) fetchBuildFile(ctx context.Context, url, missing string) ([]byte, error) {
+	body, err := r.req.Fetcher.Fetch(ctx, url)
+	switch {
+	case err == nil:
+		return body, nil
+	case errors.Is(err, sdk.ErrNotFound):
+		return nil, fmt.Errorf("%s: %s: %w", naming(url, err), missing, sdk.ErrBadMetadata)
+	}
+	return nil, wrapFetch(url, err)
+}
+
+// wrapFetch adds the URL to a fetch error, unless its message already names
+// it, keeping its kind.
+func wrapFetch(url string, err error) error {
+	if strings.Contains(err.Error(), url) {
+		return err
+	}
+	return fmt.Errorf("read %s: %w", url, err)
+}
+
+// naming is a fetch error's message, with the URL in front unless the
+// message already names it.
+func naming(url string, err error) string {
+	if strings.Contains(err.Error(), url) {
+		return err.Error()
+	}
+	return "read " + url + ": " + err.Error()
+}
+
+// detail is the Signature's one line for humans.
+func detail(res signature.Result) string {
+	who := res.UserID
+	if who == "" {
+		who = "key " + res.Fingerprint
+	}
+	who = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, who)
+	return "SHA256SUMS.gpg by " + clipN(who, 120) + "; the simplestreams digest agrees"
+}
+
+// verifyHint adds what a user can do about a refused signature: an HTML
+// page is the usual answer of a misconfigured mirror; an unknown signer
+// may be Canonical rotating its key.
+func verifyHint(err error, sums, sig []byte) string {
+	if h := htmlHint(sums, sig); h != "" {
+		return h
+	}
+	var ve *signature.VerifyError
+	if errors.As(err, &ve) && ve.Reason == signature.ReasonUnknownSigner {
+		return " (if Canonical has moved to a new signing key, check its fingerprint and configure it as this source's trusted keys)"
+	}
+	return ""
+}
+
+// htmlHint says when a file that should be a checksum file or a signature
+// is an HTML page.
+func htmlHint(sums, sig []byte) string {
+	isHTML := func(b []byte) bool {
+		t := bytes.TrimLeft(b, " \t\r\n")
+		return len(t) > 0 && t[0] == '<'
+	}
+	switch {
+	case isHTML(sums):
+		return " (SHA256SUMS looks like an HTML page)"
+	case isHTML(sig):
+		return " (SHA256SUMS.gpg looks like an HTML page)"
+	}
+	return ""
+}
