@@ -1,46 +1,44 @@
-// Package debian is the built-in Debian source: it finds the current Debian
-// cloud image on cloud.debian.org (or a mirror) and its digest.
 package debian
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/sandlabx/fetchd/sdk"
 )
 
 // Version is the plugin's version.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
-// Source is the Debian source.
+// DefaultBaseURL is upstream's images/cloud root.
+const DefaultBaseURL = "https://cloud.debian.org/images/cloud"
+
+// UnsignedDetail is the Signature detail of every artifact: Debian signs
+// nothing over its cloud images or their checksums.
+const UnsignedDetail = "checksum over https, unsigned: Debian publishes no signature over cloud image checksums"
+
+// Source is the Debian source. It is stateless and safe for concurrent use.
 type Source struct{}
 
 // New returns the Debian source.
 func New() *Source { return &Source{} }
 
-// Describe says what the source offers.
+// Describe says what the source offers. It uses no network.
 func (s *Source) Describe() sdk.Description {
+	rels := make([]sdk.Release, len(releases))
+	for i, r := range releases {
+		rels[i] = sdk.Release{Name: r.number, Aliases: append([]string(nil), r.aliases...), EOL: r.eol, Summary: r.note}
+	}
+	as := make([]sdk.Arch, len(arches))
+	for i, a := range arches {
+		as[i] = sdk.Arch{Name: a.Name, Aliases: append([]string(nil), a.Aliases...)}
+	}
 	return sdk.Description{
-		Name:    "debian",
-		Summary: "Debian cloud images (cloud.debian.org)",
-		Version: Version,
-		Releases: []sdk.Release{
-			{Name: "12", Aliases: []string{"bookworm"}, EOL: "2028-06-30", Summary: "bookworm"},
-			{Name: "13", Aliases: []string{"trixie", "stable"}, Summary: "trixie"},
-		},
-		Arches: []sdk.Arch{{Name: "amd64"}, {Name: "arm64"}},
-		Variants: []sdk.Variant{
-			{Name: "generic", Summary: "works everywhere, cloud-init included"},
-			{Name: "genericcloud", Summary: "smaller; lacks some hardware drivers"},
-			{Name: "nocloud", Summary: "no cloud-init; root login without password"},
-		},
-		DefaultBaseURL: "https://cloud.debian.org/images/cloud",
+		Name:           "debian",
+		Summary:        "Debian cloud images (cloud.debian.org)",
+		Version:        Version,
+		Releases:       rels,
+		Arches:         as,
+		Variants:       append([]sdk.Variant(nil), variants...),
+		DefaultBaseURL: DefaultBaseURL,
 		DefaultRelease: "13",
 		DefaultVariant: "generic",
 	}
-}
-
-// Resolve is not implemented yet.
-func (s *Source) Resolve(context.Context, sdk.ResolveRequest) (sdk.Artifact, error) {
-	return sdk.Artifact{}, fmt.Errorf("debian: resolving is not implemented yet: %w", sdk.ErrUnimplemented)
 }
