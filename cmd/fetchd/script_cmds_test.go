@@ -2,12 +2,15 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sandlabx/fetchd/internal/replica"
+	"github.com/sandlabx/fetchd/internal/testutil"
+	"github.com/sandlabx/fetchd/internal/testworld"
 )
 
 // scriptCommands are the testscript commands the end-to-end scripts use
@@ -48,6 +51,46 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		data := ts.ReadFile(args[0])
 		out := os.Expand(data, func(k string) string { return ts.Getenv(k) })
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out), 0o644))
+	},
+	// world DIR: lay out replicas of Ubuntu, Debian and Alpine under
+	// $WORK/DIR with real qcow2 images, and write $WORK/DIR.yaml, a config
+	// for the three default images served from $SERVER/DIR (serve the
+	// parent first) into ./images.
+	"world": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: world DIR")
+		}
+		qemuImg, err := exec.LookPath("qemu-img")
+		ts.Check(err)
+		f, err := testutil.NewQcow2Factory(qemuImg, ts.MkAbs("."))
+		ts.Check(err)
+		w, err := testworld.Write(ts.MkAbs(args[0]), f.Content)
+		ts.Check(err)
+		worlds.set(ts, w)
+		cfg := w.Config(ts.Getenv("SERVER")+"/"+args[0], ts.MkAbs("images"))
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]+".yaml"), []byte(cfg), 0o644))
+	},
+	// publish DISTRO RELEASE ARCH VARIANT: upstream publishes a newer build.
+	"publish": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 4 {
+			ts.Fatalf("usage: publish DISTRO RELEASE ARCH VARIANT")
+		}
+		w := worlds.get(ts)
+		if w == nil {
+			ts.Fatalf("publish: no world (use world first)")
+		}
+		var err error
+		switch args[0] {
+		case "ubuntu":
+			_, err = w.Ubuntu.Publish(args[1], args[2], args[3])
+		case "debian":
+			_, err = w.Debian.Publish(args[1], args[2], args[3])
+		case "alpine":
+			_, err = w.Alpine.Publish(args[1], args[2], args[3])
+		default:
+			ts.Fatalf("publish: unknown distro %q", args[0])
+		}
+		ts.Check(err)
 	},
 	// mode FILE PERM: the file's permission bits are PERM (octal).
 	"mode": func(ts *testscript.TestScript, neg bool, args []string) {

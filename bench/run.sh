@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# fetchd's performance figures, measured against the obvious alternatives in
+# the same run. Run by hand (not in CI); it needs nginx, curl, qemu-img and
+# a few GiB of disk:
+#
+#   apt-get install -y nginx-light curl qemu-utils strace
+#   bench/run.sh                 # 1 GiB image, 5 runs of each
+#   SIZE_MIB=256 RUNS=3 bench/run.sh
+#
+# Everything is served by nginx on 127.0.0.1: one server as fast as
+# loopback allows, one that caps every connection at 200 MB/s
+# (limit_rate 200m), the realistic case. Results go to stdout and to
+# bench/out/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+SIZE_MIB=${SIZE_MIB:-1024}
+PAR_MIB=${PAR_MIB:-256}
+RUNS=${RUNS:-5}
+NOOP_RUNS=${NOOP_RUNS:-30}
+FAST_PORT=${FAST_PORT:-38471}
+CAPPED_PORT=${CAPPED_PORT:-38472}
+CAP=${CAP:-200m}
+
+for tool in nginx curl qemu-img sha256sum bc; do
+  command -v "$tool" >/dev/null || { echo "bench: needs $tool" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /var/tmp/fetchd-bench.XXXXXX)
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+NGINX_PID=
+cleanup() {
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+log "building fetchd"
+CGO_ENABLED=0 go build -trimpath -o "$WORK/fetchd" ./cmd/fetchd
+FETCHD=$WORK/fetchd
+
+# --- images ----------------------------------------------------------------
+mkdir -p "$WORK/srv"
+make_image() { # name MiB: a qcow2 full of random data (incompressible, all clusters allocated)
+  head -c "$(( $2 * 1024 * 1024 ))" /dev/urandom > "$WORK/raw.tmp"
+  qemu-img convert -q -f raw -O qcow2 "$WORK/raw.tmp" "$WORK/srv/$1"
+  rm -f "$WORK/raw.tmp"
+}
+log "making a ${SIZE_MIB} MiB qcow2 and three ${PAR_MIB} MiB ones"
+make_image big.qcow2 "$SIZE_MIB"
+for i in 1 2 3; do make_image "par$i.qcow2" "$PAR_MIB"; done
+(cd "$WORK/srv" && sha256sum ./*.qcow2 | sed 's# \./# #' > SHA256SUMS)
+BIG_BYTES=$(stat -c %s "$WORK/srv/big.qcow2")
+BIG_SHA=$(sha256sum "$WORK/srv/big.qcow2" | cut -d' ' -f1)
+
+# --- nginx -----------------------------------------------------------------
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 256; }
+http {
+  access_log $WORK/nginx/access.log;
+  sendfile on;
+  tcp_nopush on;
+  types { application/octet-stream qcow2; text/plain SHA256SUMS; }
+  server { listen 127.0.0.1:$FAST_PORT; root $WORK/srv; }
+  server { listen 127.0.0.1:$CAPPED_PORT; root $WORK/srv; limit_rate $CAP; }
+}
+EOF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$FAST_PORT/SHA256SUMS" >/dev/null && break; sleep 0.1; done
+FAST=http://127.0.0.1:$FAST_PORT
+CAPPED=http://127.0.0.1:$CAPPED_PORT
+
+# --- helpers ---------------------------------------------------------------
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+config() { # file base image...: a config with direct-URL images from base
+  local file=$1 base=$2; shift 2
+  { echo "dir: $WORK/images"; echo "images:"
+    for im in "$@"; do
+      echo "  $im:"
+      echo "    url: $base/$im"
+      echo "    checksum: sha256:$(grep " $im\$" "$WORK/srv/SHA256SUMS" | cut -d' ' -f1)"
+    done; } > "$file"
+}
+fresh() { rm -rf "$WORK/images" "$WORK/dl"; mkdir -p "$WORK/dl"; }
+# Warm the server's page cache so the first measured run is not the disk's.
+cat "$WORK"/srv/*.qcow2 >/dev/null
+
+config "$WORK/big.yaml" "$FAST" big.qcow2
+config "$WORK/big-capped.yaml" "$CAPPED" big.qcow2
+
+# --- 1. cold sync of one image vs curl ---------------------------------------
+log "cold sync vs curl, ${SIZE_MIB} MiB, $RUNS runs each, fast server"
+: > "$WORK/t.curl"; : > "$WORK/t.fetchd"; : > "$WORK/t.chain"; : > "$WORK/t.sha"
+for _ in $(seq "$RUNS"); do
+  fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$FAST/big.qcow2"; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.curl"
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big.yaml" --quiet; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.fetchd"
+  fresh; t0=$(now)
+  curl -fsS -o "$WORK/dl/big.qcow2" "$FAST/big.qcow2" \
+    && (cd "$WORK/dl" && echo "$BIG_SHA  big.qcow2" | sha256sum -c --quiet) \
+    && qemu-img check -q -f qcow2 "$WORK/dl/big.qcow2"
+  t1=$(now); echo "$t1 - $t0" | bc >> "$WORK/t.chain"
+  t0=$(now); sha256sum "$WORK/srv/big.qcow2" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.sha"
+done
+CURL=$(median < "$WORK/t.curl"); FD=$(median < "$WORK/t.fetchd"); CHAIN=$(median < "$WORK/t.chain"); SHA=$(median < "$WORK/t.sha")
+
+log "the same on the server capped at $CAP per connection"
+: > "$WORK/t.curlc"; : > "$WORK/t.fetchdc"
+for _ in $(seq "$RUNS"); do
+  fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$CAPPED/big.qcow2"; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.curlc"
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big-capped.yaml" --quiet; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.fetchdc"
+done
+CURLC=$(median < "$WORK/t.curlc"); FDC=$(median < "$WORK/t.fetchdc")
+
+# --- 2. peak RSS while downloading ------------------------------------------
+log "peak RSS of fetchd during the ${SIZE_MIB} MiB sync"
+fresh
+"$FETCHD" sync --config "$WORK/big.yaml" --quiet &
+pid=$!
+HWM=0
+while kill -0 "$pid" 2>/dev/null; do
+  v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+  [ -n "$v" ] && HWM=$v
+  sleep 0.05
+done
+wait "$pid"
+HWM_MIB=$(awk -v k="$HWM" 'BEGIN {printf "%.1f", k/1024}')
+
+# --- 3. three images in parallel from the capped server ---------------------
+log "three ${PAR_MIB} MiB images, each alone and all at once, capped server"
+SLOWEST=0
+for i in 1 2 3; do
+  config "$WORK/par$i.yaml" "$CAPPED" "par$i.qcow2"
+  : > "$WORK/t.par$i"
+  for _ in $(seq "$RUNS"); do
+    fresh; t0=$(now); "$FETCHD" sync --config "$WORK/par$i.yaml" --quiet; t1=$(now)
+    echo "$t1 - $t0" | bc >> "$WORK/t.par$i"
+  done
+  m=$(median < "$WORK/t.par$i")
+  SLOWEST=$(awk -v a="$SLOWEST" -v b="$m" 'BEGIN {print (b>a)?b:a}')
+done
+config "$WORK/par.yaml" "$CAPPED" par1.qcow2 par2.qcow2 par3.qcow2
+: > "$WORK/t.par"
+for _ in $(seq "$RUNS"); do
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/par.yaml" --quiet --parallel 3; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.par"
+done
+PAR=$(median < "$WORK/t.par")
+
+# --- 4. SIGKILL halfway, then sync again -------------------------------------
+log "SIGKILL halfway through the ${SIZE_MIB} MiB download, then sync again"
+fresh
+"$FETCHD" sync --config "$WORK/big-capped.yaml" --quiet &
+pid=$!
+half=$(( BIG_BYTES / 2 ))
+while kill -0 "$pid" 2>/dev/null; do
+  part=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' 2>/dev/null | head -1)
+  [ -n "$part" ] && [ "$part" -ge "$half" ] && break
+  sleep 0.02
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+KILLED_AT=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' | head -1)
+"$FETCHD" sync --config "$WORK/big-capped.yaml" --json > "$WORK/resume.json"
+RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[0-9]*$')
+RESUMED_PCT=$(awk -v a="$RESUMED" -v b="$BIG_BYTES" 'BEGIN {printf "%.1f", 100*a/b}')
+grep -q '"state": "installed"' "$WORK/resume.json"
+
+# --- 5. no-op sync of the three default images --------------------------------
+log "no-op sync of the three default images against local replicas"
+go run ./bench/replicas -out "$WORK/replicas" -base "http://127.0.0.1:$FAST_PORT/replicas" -dir "$WORK/noop-images" > "$WORK/noop.yaml"
+ln -s "$WORK/replicas" "$WORK/srv/replicas"
+"$FETCHD" sync --config "$WORK/noop.yaml" --quiet
+: > "$WORK/t.noop"; : > "$WORK/t.off"
+for _ in $(seq "$NOOP_RUNS"); do
+  t0=$(now); "$FETCHD" sync --config "$WORK/noop.yaml" --quiet; t1=$(now); echo "$t1 - $t0" | bc >> "$WORK/t.noop"
+  t0=$(now); "$FETCHD" sync --config "$WORK/noop.yaml" --quiet --offline; t1=$(now); echo "$t1 - $t0" | bc >> "$WORK/t.off"
+done
+NOOP_MS=$(median < "$WORK/t.noop" | awk '{printf "%.0f", $1*1000}')
+OFF_MS=$(median < "$WORK/t.off" | awk '{printf "%.0f", $1*1000}')
+READS="not measured (strace missing)"
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=open,openat -o "$WORK/noop.strace" "$FETCHD" sync --config "$WORK/noop.yaml" --quiet
+  n=$(grep -c -E '/images/[^/.][^/]*\.qcow2"' "$WORK/noop.strace" || true)
+  READS="$n opens of image files (strace -f -e openat)"
+fi
+
+# --- report ------------------------------------------------------------------
+MIBS() { awk -v s="$1" -v b="$BIG_BYTES" 'BEGIN {printf "%.0f MiB/s", b/1048576/s}'; }
+{
+  echo "# fetchd benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
+  echo
+  echo "Image: ${SIZE_MIB} MiB of random data in a qcow2 ($BIG_BYTES bytes). Medians of $RUNS runs; no-op medians of $NOOP_RUNS."
+  echo
+  echo "| measurement | fetchd | baseline | ratio | target |"
+  echo "|---|---|---|---|---|"
+  echo "| cold sync, loopback (fast) | ${FD}s ($(MIBS "$FD")) | curl -o ${CURL}s ($(MIBS "$CURL")) | $(ratio "$FD" "$CURL") | ≤ 1.15 |"
+  echo "| same, vs curl + sha256sum -c + qemu-img check | ${FD}s | ${CHAIN}s | $(ratio "$FD" "$CHAIN") | < 1 |"
+  echo "| sha256sum of the file alone (the hashing floor) | | ${SHA}s ($(MIBS "$SHA")) | | |"
+  echo "| cold sync, server capped at $CAP per connection | ${FDC}s ($(MIBS "$FDC")) | curl -o ${CURLC}s ($(MIBS "$CURLC")) | $(ratio "$FDC" "$CURLC") | ≤ 1.15 |"
+  echo "| peak RSS of fetchd while downloading | ${HWM_MIB} MiB | | | ≤ 64 MiB |"
+  echo "| 3 × ${PAR_MIB} MiB in parallel, capped server | ${PAR}s | slowest alone ${SLOWEST}s | $(ratio "$PAR" "$SLOWEST") | ≤ 1.3 |"
+  echo "| SIGKILL at $KILLED_AT bytes, then sync | transferred $RESUMED bytes | image $BIG_BYTES bytes | ${RESUMED_PCT}% | ≤ 55% |"
+  echo "| no-op sync, three default images (replicas) | ${NOOP_MS} ms | | | ≤ 150 ms |"
+  echo "| no-op sync --offline | ${OFF_MS} ms | | | ≤ 50 ms |"
+  echo "| image bytes read by a no-op sync | $READS | | | 0 |"
+} | tee "$OUT/results.md"
