@@ -57,6 +57,15 @@ type Engine struct {
 	state   *state.State
 	// stateNote says why the state was discarded, if it was.
 	stateNote string
+
+	// artifactMu guards artifactLocks: one lock per artifact digest,
+	// held while installing it (see lockArtifact).
+	artifactMu    sync.Mutex
+	artifactLocks map[string]*sync.Mutex
+	// installed maps an artifact digest to the image file this run
+	// installed it as, so another image of the same artifact is copied
+	// from it rather than downloaded again (guarded by artifactMu).
+	installed map[string]string
 }
 
 // SetBeforeRename installs a hook run just before a verified image is
@@ -202,7 +211,7 @@ func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
 		}()
 	}
 	wg.Wait()
-	if len(opts.Names) == 0 {
+	if len(opts.Names) == 0 && !opts.Offline {
 		e.cleanPartials(results)
 	}
 	return results, nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/download"
@@ -22,8 +24,17 @@ type stats struct {
 // previous file at the final path, if any, is untouched unless every check
 // passed.
 func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact) (state.Entry, stats, error) {
+	defer e.lockArtifact(art.Digest.String())()
 	var st stats
 	partialDir := e.partialDir()
+	if from := e.installedAs(art.Digest.String()); from != "" {
+		// Another image of this run is the same artifact: copy it (the
+		// copy is hashed and checked like a download) instead of fetching
+		// the same bytes again.
+		if ent, err := e.installCopy(ctx, im, art, from); err == nil {
+			return ent, st, nil
+		}
+	}
 	maxSize := art.Size
 	if maxSize <= 0 {
 		maxSize = e.Config.MaxImageSize
@@ -68,7 +79,95 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 	if err != nil {
 		return state.Entry{}, st, err
 	}
-	return ent, st, e.record(im.Name, ent)
+	if err := e.record(im.Name, ent); err != nil {
+		return state.Entry{}, st, err
+	}
+	e.setInstalled(art.Digest.String(), final)
+	return ent, st, nil
+}
+
+// installCopy installs art from from, an image this run already installed
+// with the same digest: copied into a partial while hashed, then checked
+// and placed exactly like a download.
+func (e *Engine) installCopy(ctx context.Context, im config.Image, art sdk.Artifact, from string) (state.Entry, error) {
+	partial := download.PartialPath(e.partialDir(), art.Digest) + ".copy"
+	defer os.Remove(partial)
+	if err := copyFile(from, partial); err != nil {
+		return state.Entry{}, err
+	}
+	got, err := hashFile(ctx, partial, art.Digest.Algorithm)
+	if err != nil {
+		return state.Entry{}, err
+	}
+	if got != art.Digest {
+		return state.Entry{}, fmt.Errorf("copy of %s has digest %s, want %s", from, got.Short(), art.Digest.Short())
+	}
+	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
+	by, err := e.verifyFile(ctx, partial, art.Format)
+	if err != nil {
+		return state.Entry{}, err
+	}
+	final := filepath.Join(e.dir(), im.Name)
+	if err := e.place(partial, final); err != nil {
+		return state.Entry{}, err
+	}
+	ent, err := e.stamp(im, art, final, append([]string{string(art.Digest.Algorithm)}, by...))
+	if err != nil {
+		return state.Entry{}, err
+	}
+	return ent, e.record(im.Name, ent)
+}
+
+func (e *Engine) installedAs(digest string) string {
+	e.artifactMu.Lock()
+	defer e.artifactMu.Unlock()
+	return e.installed[digest]
+}
+
+func (e *Engine) setInstalled(digest, path string) {
+	e.artifactMu.Lock()
+	defer e.artifactMu.Unlock()
+	if e.installed == nil {
+		e.installed = map[string]string{}
+	}
+	e.installed[digest] = path
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return fmt.Errorf("copying %s: %w", from, err)
+	}
+	return dst.Close()
+}
+
+// lockArtifact serializes installs of one artifact and returns the unlock.
+// Its partial file is one per digest, so two images that resolve to the
+// same artifact in one run would otherwise download into, verify and
+// rename the same file at once: one could truncate or rewrite it after
+// the other verified it and before the rename.
+func (e *Engine) lockArtifact(key string) func() {
+	e.artifactMu.Lock()
+	if e.artifactLocks == nil {
+		e.artifactLocks = map[string]*sync.Mutex{}
+	}
+	m, ok := e.artifactLocks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		e.artifactLocks[key] = m
+	}
+	e.artifactMu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // verifyFile runs the checks after the digest: the pure-Go header
@@ -132,6 +231,9 @@ func (e *Engine) stamp(im config.Image, art sdk.Artifact, final string, verified
 // adopt checks a file that is at the final path but unknown to state
 // against art: same digest and every check passing makes it fetchd's.
 func (e *Engine) adopt(ctx context.Context, im config.Image, l local, art sdk.Artifact) (state.Entry, bool) {
+	if art.Size > 0 && l.fi.Size() != art.Size {
+		return state.Entry{}, false // cannot be the same bytes: do not read it
+	}
 	got, err := hashFile(ctx, l.path, art.Digest.Algorithm)
 	if err != nil || got != art.Digest {
 		return state.Entry{}, false

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ func (e *Engine) inspect(name string) local {
 		return l
 	case err != nil:
 		l.exists, l.problem = true, "cannot stat: "+err.Error()
+		l.blocking = fmt.Errorf("cannot inspect %s: %w", l.path, err)
 		return l
 	}
 	l.exists, l.fi = true, fi

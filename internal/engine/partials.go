@@ -9,13 +9,14 @@ import (
 )
 
 // cleanPartials removes partial downloads nothing needs any more. It runs
-// under the directory lock, only after a full run in which every image
-// ended on disk and verified: then no partial is worth resuming except one
-// for a newer build the policy did not download.
+// under the directory lock, only after a full, online run in which every
+// image ended on disk and verified and every source answered: then no
+// partial is worth resuming except one for a newer build the policy did
+// not download.
 func (e *Engine) cleanPartials(results []Result) {
 	keep := map[string]bool{}
 	for _, r := range results {
-		if !r.Outcome.OK() {
+		if !r.Outcome.OK() || r.Err != nil {
 			return
 		}
 		if r.Upstream != nil {
