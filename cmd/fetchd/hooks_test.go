@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+// Fault-injection hooks, compiled only into the test binary (which doubles
+// as fetchd in the end-to-end tests) and switched on by environment
+// variables the tests set:
+//
+//	FETCHD_TEST_PAUSE_BEFORE_RENAME=<file>  before renaming a verified image
+//	    into place, create <file> and wait forever (the test kills fetchd)
+//	FETCHD_TEST_QEMU_TIMEOUT=<duration>     qemu-img's timeout (default 60s)
+func init() {
+	testHooks = func(e *engine.Engine) {
+		if marker := os.Getenv("FETCHD_TEST_PAUSE_BEFORE_RENAME"); marker != "" {
+			e.SetBeforeRename(func(string) {
+				_ = os.WriteFile(marker, nil, 0o644)
+				select {}
+			})
+		}
+		if d, err := time.ParseDuration(os.Getenv("FETCHD_TEST_QEMU_TIMEOUT")); err == nil {
+			e.QemuImg.Timeout = d
+		}
+	}
+}
