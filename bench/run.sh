@@ -28,11 +28,13 @@ for tool in nginx curl qemu-img sha256sum bc; do
 done
 
 WORK=$(mktemp -d /var/tmp/fetchd-bench.XXXXXX)
+chmod 755 "$WORK"   # nginx workers run as another user
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 NGINX_PID=
 cleanup() {
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -82,6 +84,10 @@ CAPPED=http://127.0.0.1:$CAPPED_PORT
 
 # --- helpers ---------------------------------------------------------------
 now() { date +%s.%N; }
+alive() { # the servers must still be up, or the figures mean nothing
+  curl -fs -o /dev/null "$FAST/SHA256SUMS" && curl -fs -o /dev/null "$CAPPED/SHA256SUMS" \
+    || { echo "bench: nginx is no longer serving (see $WORK/nginx/error.log)" >&2; exit 1; }
+}
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 config() { # file base image...: a config with direct-URL images from base
@@ -128,6 +134,7 @@ for _ in $(seq "$RUNS"); do
 done
 CURLC=$(median < "$WORK/t.curlc"); FDC=$(median < "$WORK/t.fetchdc")
 
+alive
 # --- 2. peak RSS while downloading ------------------------------------------
 log "peak RSS of fetchd during the ${SIZE_MIB} MiB sync"
 fresh
@@ -142,6 +149,7 @@ done
 wait "$pid"
 HWM_MIB=$(awk -v k="$HWM" 'BEGIN {printf "%.1f", k/1024}')
 
+alive
 # --- 3. three images in parallel from the capped server ---------------------
 log "three ${PAR_MIB} MiB images, each alone and all at once, capped server"
 SLOWEST=0
@@ -163,6 +171,7 @@ for _ in $(seq "$RUNS"); do
 done
 PAR=$(median < "$WORK/t.par")
 
+alive
 # --- 4. SIGKILL halfway, then sync again -------------------------------------
 log "SIGKILL halfway through the ${SIZE_MIB} MiB download, then sync again"
 fresh
@@ -182,6 +191,7 @@ RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[
 RESUMED_PCT=$(awk -v a="$RESUMED" -v b="$BIG_BYTES" 'BEGIN {printf "%.1f", 100*a/b}')
 grep -q '"state": "installed"' "$WORK/resume.json"
 
+alive
 # --- 5. no-op sync of the three default images --------------------------------
 log "no-op sync of the three default images against local replicas"
 go run ./bench/replicas -out "$WORK/replicas" -base "http://127.0.0.1:$FAST_PORT/replicas" -dir "$WORK/noop-images" > "$WORK/noop.yaml"
@@ -197,7 +207,7 @@ OFF_MS=$(median < "$WORK/t.off" | awk '{printf "%.0f", $1*1000}')
 READS="not measured (strace missing)"
 if command -v strace >/dev/null; then
   strace -f -qq -e trace=open,openat -o "$WORK/noop.strace" "$FETCHD" sync --config "$WORK/noop.yaml" --quiet
-  n=$(grep -c -E '/images/[^/.][^/]*\.qcow2"' "$WORK/noop.strace" || true)
+  n=$(grep -c -E "noop-images/[^/.][^/]*\.qcow2\"" "$WORK/noop.strace" || true)
   READS="$n opens of image files (strace -f -e openat)"
 fi
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -137,8 +138,9 @@ type barReporter struct {
 }
 
 type barItem struct {
-	bar  *mpb.Bar
-	last time.Time
+	bar    *mpb.Bar
+	last   time.Time
+	status atomic.Value // string shown instead of the counters once set
 }
 
 func newBarReporter(w io.Writer) *barReporter {
@@ -153,17 +155,26 @@ func (r *barReporter) Event(e engine.Event) {
 	defer r.mu.Unlock()
 	switch e.Kind {
 	case engine.Downloading:
-		bar := r.p.AddBar(e.Total,
+		it := &barItem{last: time.Now()}
+		it.status.Store("")
+		counters := decor.CountersKibiByte("% .1f / % .1f")
+		it.bar = r.p.AddBar(e.Total,
 			mpb.PrependDecorators(
 				decor.Name(e.Image, decor.WCSyncSpaceR),
-				decor.OnComplete(decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace), "verifying"),
+				decor.Any(func(st decor.Statistics) string {
+					if s := it.status.Load().(string); s != "" {
+						return s
+					}
+					text, _ := counters.Decor(st)
+					return text
+				}, decor.WCSyncSpace),
 			),
 			mpb.AppendDecorators(
 				decor.OnComplete(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30, decor.WCSyncSpace), ""),
 				decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, 30, decor.WCSyncSpace), ""),
 			),
 		)
-		r.bars[e.Image] = &barItem{bar: bar, last: time.Now()}
+		r.bars[e.Image] = it
 	case engine.Progress:
 		if it := r.bars[e.Image]; it != nil {
 			if e.Total > 0 {
@@ -175,11 +186,20 @@ func (r *barReporter) Event(e engine.Event) {
 		}
 	case engine.Verifying:
 		if it := r.bars[e.Image]; it != nil {
-			it.bar.SetTotal(-1, true)
+			it.status.Store("verifying")
 		}
 	case engine.Done:
-		if it := r.bars[e.Image]; it != nil && !it.bar.Completed() {
-			it.bar.Abort(false)
+		if it := r.bars[e.Image]; it != nil {
+			status := "done"
+			if e.Result != nil && !e.Result.Outcome.OK() {
+				status = "failed"
+			}
+			it.status.Store(status)
+			if status == "done" {
+				it.bar.SetTotal(-1, true)
+			} else {
+				it.bar.Abort(false)
+			}
 		}
 	}
 }

@@ -46,11 +46,13 @@ func summaryDetail(r engine.Result) string {
 	}
 	switch r.Outcome {
 	case engine.Installed, engine.Updated, engine.Replaced:
-		moved := fmt.Sprintf("%s in %s", humanBytes(r.Transferred), r.Duration.Round(100*time.Millisecond))
-		if r.Reused > 0 {
-			moved += fmt.Sprintf(", resumed after %s", humanBytes(r.Reused))
+		if r.Transferred > 0 || r.Reused > 0 {
+			moved := fmt.Sprintf("%s in %s", humanBytes(r.Transferred), roundDuration(r.Duration))
+			if r.Reused > 0 {
+				moved += fmt.Sprintf(", resumed after %s", humanBytes(r.Reused))
+			}
+			parts = append(parts, moved)
 		}
-		parts = append(parts, moved)
 	case engine.Failed, engine.Missing, engine.Modified:
 		if r.Err != nil {
 			parts = append(parts, r.Err.Error())
@@ -61,4 +63,13 @@ func summaryDetail(r engine.Result) string {
 		parts = append(parts, r.Note)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// roundDuration keeps a duration readable: milliseconds below a second,
+// tenths of a second above.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
 }

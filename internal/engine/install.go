@@ -18,6 +18,9 @@ import (
 
 type stats struct {
 	Transferred, Reused int64
+	// CopiedFrom names the image of this run the bytes were copied from,
+	// when another image was the same artifact.
+	CopiedFrom string
 }
 
 // install downloads art, verifies it and renames it into place. The
@@ -32,6 +35,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 		// copy is hashed and checked like a download) instead of fetching
 		// the same bytes again.
 		if ent, err := e.installCopy(ctx, im, art, from); err == nil {
+			st.CopiedFrom = filepath.Base(from)
 			return ent, st, nil
 		}
 	}

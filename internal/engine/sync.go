@@ -99,6 +99,9 @@ func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem
 		r.Outcome = Replaced
 		r.Note = "the file on disk " + l.problem
 	}
+	if stats.CopiedFrom != "" {
+		r.Note = joinNote(r.Note, "same artifact as "+stats.CopiedFrom+": copied, not downloaded again")
+	}
 	return r
 }
 
@@ -133,4 +136,11 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 
 func pluginRequest(im config.Image, arch, baseURL string, keys [][]byte) pluginhost.Request {
 	return pluginhost.Request{Release: im.Release, Arch: arch, Variant: im.Variant, BaseURL: baseURL, TrustedKeys: keys}
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
