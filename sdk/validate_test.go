@@ -147,11 +147,11 @@ func TestArtifactValidate(t *testing.T) {
 func TestToStatusCodes(t *testing.T) {
 	t.Parallel()
 	for kind, want := range map[error]string{
-		ErrNotFound:           "NotFound",
-		ErrInvalidArgument:    "InvalidArgument",
-		ErrUnavailable:        "Unavailable",
-		ErrBadMetadata:        "FailedPrecondition",
-		ErrUnimplemented:      "Unimplemented",
+		ErrNotFound:            "NotFound",
+		ErrInvalidArgument:     "InvalidArgument",
+		ErrUnavailable:         "Unavailable",
+		ErrBadMetadata:         "FailedPrecondition",
+		ErrUnimplemented:       "Unimplemented",
 		errors.New("whatever"): "Internal",
 	} {
 		err := toStatus(errorf("wrapped: %w", kind))
@@ -161,7 +161,9 @@ func TestToStatusCodes(t *testing.T) {
 	}
 }
 
-func errorf(format string, err error) error { return &wrapped{msg: strings.Replace(format, "%w", err.Error(), 1), err: err} }
+func errorf(format string, err error) error {
+	return &wrapped{msg: strings.Replace(format, "%w", err.Error(), 1), err: err}
+}
 
 type wrapped struct {
 	msg string

@@ -16,8 +16,8 @@ import (
 	"github.com/sandlabx/fetchd/examples/inhouse"
 	"github.com/sandlabx/fetchd/internal/replica"
 	"github.com/sandlabx/fetchd/sdk"
-	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
 	"github.com/sandlabx/fetchd/sdk/sdktest"
+	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
 )
 
 // The plugin's conformance run starts the test binary as the plugin
@@ -114,7 +114,7 @@ func TestResolveRefuses(t *testing.T) {
 	}{
 		"signed by another key": {key: otherKey, files: published, want: sdk.ErrBadMetadata, msg: "SHA256SUMS.asc"},
 		"no build for the arch": {key: testKey, files: map[string][]string{"2026.2": {"labimage-2026.2-arm64-20261101.qcow2"}}, want: sdk.ErrNotFound, msg: "lists no labimage build for 2026.2/amd64"},
-		"only a longer name": {key: testKey, files: map[string][]string{"2026.2": {"my-labimage-2026.2-amd64-20261101.qcow2"}}, want: sdk.ErrNotFound, msg: "lists no labimage build"},
+		"only a longer name":    {key: testKey, files: map[string][]string{"2026.2": {"my-labimage-2026.2-amd64-20261101.qcow2"}}, want: sdk.ErrNotFound, msg: "lists no labimage build"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
