@@ -186,3 +186,23 @@ func sortedNames(rs []engine.Result) []string {
 	sort.Strings(n)
 	return n
 }
+
+// Identity names exactly which plugin would answer for a source, without
+// starting it: its executable's path, size and modification time (for a
+// built-in source, fetchd's own). The engine keys cached answers by it, so
+// an upgraded plugin or fetchd is asked again.
+func (l *lazySources) Identity(name string) (string, error) {
+	c, err := l.ps.candidate(name)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(c.Path)
+	if err != nil {
+		return "", err
+	}
+	kind := "plugin"
+	if c.Builtin {
+		kind = "builtin:" + name
+	}
+	return fmt.Sprintf("%s|%s|%d|%d", kind, c.Path, fi.Size(), fi.ModTime().UnixNano()), nil
+}

@@ -49,6 +49,10 @@ type Engine struct {
 	// MaxVirtualSize caps the virtual disk size of an image.
 	MaxVirtualSize uint64
 
+	// NoResolveCache makes every sync ask the sources, even when nothing
+	// they read has changed.
+	NoResolveCache bool
+
 	// beforeRename, if set, is called with the verified partial's path
 	// just before it is renamed into place (fault tests stop fetchd there).
 	beforeRename func(partial string)
@@ -62,6 +66,10 @@ type Engine struct {
 	// held while installing it (see lockArtifact).
 	artifactMu    sync.Mutex
 	artifactLocks map[string]*sync.Mutex
+	// resolveCache keeps sources' answers between runs (see
+	// resolvecache.go); nil disables it.
+	resolveCache *resolveCache
+
 	// installed maps an artifact digest to the image file this run
 	// installed it as, so another image of the same artifact is copied
 	// from it rather than downloaded again (guarded by artifactMu).
@@ -191,6 +199,11 @@ func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
 		return nil, fmt.Errorf("creating %s: %w", e.partialDir(), err)
 	}
 	e.loadState()
+	e.resolveCache = nil
+	if !e.NoResolveCache {
+		e.resolveCache = newResolveCache(e.dir())
+		defer func() { _ = e.resolveCache.save() }()
+	}
 	parallel := opts.Parallel
 	if parallel <= 0 {
 		parallel = e.Config.Parallel

@@ -118,18 +118,33 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 	if im.IsURL() {
 		return e.urlTarget(ctx, im)
 	}
-	src, err := e.Sources.Source(ctx, im.Source)
-	if err != nil {
-		return sdk.Artifact{}, err
-	}
 	arch := im.Arch
 	if arch == "" {
 		arch = e.Arch
 	}
 	sc := e.Config.Sources[im.Source]
-	art, err := src.Resolve(ctx, pluginRequest(im, arch, sc.BaseURL, sc.KeyData))
+	req := pluginRequest(im, arch, sc.BaseURL, sc.KeyData)
+	key := ""
+	if ids, ok := e.Sources.(SourceIdentity); ok && e.resolveCache != nil {
+		if id, err := ids.Identity(im.Source); err == nil {
+			key = resolveKey(id, req)
+			if art, ok := e.cachedResolve(ctx, key); ok {
+				return art, nil
+			}
+		}
+	}
+	src, err := e.Sources.Source(ctx, im.Source)
 	if err != nil {
 		return sdk.Artifact{}, err
+	}
+	var rec docRecorder
+	req.OnFetch = rec.onFetch
+	art, err := src.Resolve(ctx, req)
+	if err != nil {
+		return sdk.Artifact{}, err
+	}
+	if key != "" {
+		e.remember(key, art, rec.snapshot())
 	}
 	return art, nil
 }

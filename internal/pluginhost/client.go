@@ -45,8 +45,9 @@ type Request struct {
 	// BaseURL is the operator's override, or "".
 	BaseURL     string
 	TrustedKeys [][]byte
-	// OnFetch, if set, is told of every metadata URL the plugin fetched.
-	OnFetch func(url string, err error)
+	// OnFetch, if set, is told of every metadata document the plugin
+	// fetched: its URL, the body served (nil on error) and the error.
+	OnFetch func(url string, body []byte, err error)
 }
 
 // Resolve asks the plugin for the current artifact and validates the answer
@@ -123,11 +124,17 @@ func (p *Plugin) callError(op string, timeout time.Duration, err error) error {
 	case code == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
 		e.Kind = InvalidAnswer
 		e.Err = fmt.Errorf("answer larger than the %d-byte cap", wire.MaxAnswerBytes)
-		p.client.Kill()
+		p.stop(e)
 	case code == codes.DeadlineExceeded && !p.client.Exited():
 		e.Kind = Timeout
 		e.Err = fmt.Errorf("no answer within %s (the plugin hangs or upstream is very slow)", timeout)
-		p.client.Kill()
+		p.stop(e)
+	case p.stopped.Load() != nil:
+		// The host killed the plugin because another call failed; this
+		// call was cut off by that, not by a crash.
+		prev := p.stopped.Load()
+		e.Kind = prev.Kind
+		e.Err = fmt.Errorf("fetchd stopped the plugin after another %s call failed: %w", prev.Op, prev.Err)
 	case p.client.Exited() || (broken && p.waitExited(500*time.Millisecond)):
 		e.Kind = Crashed
 		e.Err = errors.New("the plugin process died")
@@ -140,6 +147,13 @@ func (p *Plugin) callError(op string, timeout time.Duration, err error) error {
 		e.Err = errors.New(st.Message())
 	}
 	return e
+}
+
+// stop kills the plugin's process because of e, which the calls cut off by
+// the kill then report. The first reason is kept.
+func (p *Plugin) stop(e *Error) {
+	p.stopped.CompareAndSwap(nil, e)
+	p.client.Kill()
 }
 
 // waitExited waits up to d for the process to exit: a crash shows up on the

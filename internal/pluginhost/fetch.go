@@ -39,8 +39,9 @@ var (
 type fetchServer struct {
 	sourcev1.UnimplementedFetchServiceServer
 	fetcher MetadataFetcher
-	// onFetch, if set, is told of every URL fetched and its outcome.
-	onFetch func(url string, err error)
+	// onFetch, if set, is told of every URL fetched, the body served and
+	// the error.
+	onFetch func(url string, body []byte, err error)
 }
 
 func (s *fetchServer) Fetch(ctx context.Context, req *sourcev1.FetchRequest) (*sourcev1.FetchResponse, error) {
@@ -56,7 +57,7 @@ func (s *fetchServer) Fetch(ctx context.Context, req *sourcev1.FetchRequest) (*s
 	}
 	doc, err := s.fetcher.FetchMetadata(ctx, req.GetUrl(), max)
 	if s.onFetch != nil {
-		s.onFetch(req.GetUrl(), err)
+		s.onFetch(req.GetUrl(), doc.Body, err)
 	}
 	if err != nil {
 		code := codes.Unavailable

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -137,6 +138,10 @@ type Plugin struct {
 	client *plugin.Client
 	rpc    *rpcClient
 	stderr *tail
+	// stopped is why the host killed the process after a call failed (a
+	// timeout, an oversized answer): the calls cut off by the kill report
+	// it rather than a crash.
+	stopped atomic.Pointer[Error]
 }
 
 // Start launches c, performs the handshake and calls Describe. Any failure

@@ -84,7 +84,7 @@ func TestStartAndResolve(t *testing.T) {
 		t.Fatalf("plugin = protocol %d, %+v", p.Protocol, p.Desc)
 	}
 	var fetched []string
-	art, err := p.Resolve(t.Context(), Request{Release: "stable", Arch: "amd64", OnFetch: func(u string, _ error) { fetched = append(fetched, u) }})
+	art, err := p.Resolve(t.Context(), Request{Release: "stable", Arch: "amd64", OnFetch: func(u string, _ []byte, _ error) { fetched = append(fetched, u) }})
 	if err != nil {
 		t.Fatal(err)
 	}
