@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -31,6 +32,9 @@ func hints(err error) []string {
 	case errors.As(err, &pe):
 		switch pe.Kind {
 		case pluginhost.NotAPlugin:
+			if pe.Origin == "built-in" {
+				return []string{"the built-in source could not start its plugin process; check that TMPDIR is writable and that fetchd's own executable can run"}
+			}
 			return []string{"a file named fetchd-plugin-<name> in a plugin directory must be a fetchd source plugin; rename or remove " + pe.Origin}
 		case pluginhost.ProtocolMismatch:
 			return []string{"rebuild the plugin with the fetchd sdk that matches this fetchd, or use a fetchd that speaks its protocol"}
@@ -57,6 +61,8 @@ func hints(err error) []string {
 		return []string{"move it out of the image directory; fetchd replaces only files"}
 	case errors.As(err, &pol):
 		return []string{"fetchd uses https only; plain http is allowed only for hosts you write as http:// in the config (base_url or url)"}
+	case errors.Is(err, syscall.EROFS):
+		return []string{"fetchd writes its lock, state and downloads in the image directory: mount it read-write, or point --dir/FETCHD_DIR at a writable directory"}
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ func main() {
 	if len(os.Args) > 2 && os.Args[1] == pluginCommand {
 		servePlugin(os.Args[2], os.Args[3:]) // does not return
 	}
+	shortenTempDir()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
@@ -133,4 +134,17 @@ commands:
 
 common flags: --config FILE, --dir DIR, --json, --quiet, --log-format text|json
 `)
+}
+
+// maxTempDir is the longest TMPDIR under which plugin sockets still fit:
+// go-plugin makes them as <TMPDIR>/fetchd-plugins-<n>/plugin<n>, and a Unix
+// socket path has at most 107 bytes.
+const maxTempDir = 60
+
+// shortenTempDir falls back to /tmp when TMPDIR is too long for plugin
+// sockets; otherwise every plugin would fail to bind its socket.
+func shortenTempDir() {
+	if len(os.TempDir()) > maxTempDir {
+		os.Setenv("TMPDIR", "/tmp")
+	}
 }

@@ -79,6 +79,7 @@ func TestParseErrors(t *testing.T) {
 		"image name slash":       {"images:\n  sub/a.qcow2: {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "sub/a.qcow2": must be a plain file name, without / or \`},
 		"image name backslash":   {"images:\n  'a\\b': {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "a\\b": must be a plain file name, without / or \`},
 		"image name dotdot":      {"images:\n  ..: {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "..": ".." is not a file name`},
+		"image name parent path": {"images:\n  ../a.qcow2: {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "../a.qcow2": must be a plain file name, without / or \`},
 		"image name hidden":      {"images:\n  .fetchd: {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name ".fetchd": must not start with '.' (hidden files are not images; .fetchd is fetchd's own)`},
 		"image name control":     {"images:\n  \"a\\tb\": {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "a\tb": must not contain the control character U+0009`},
 		"image name NUL":         {"images:\n  \"a\\0b\": {source: s, release: r}\n", `fetchd.yaml:2: images: invalid image name "a\x00b": must not contain the control character U+0000`},

@@ -28,14 +28,15 @@ func CheckImageName(name string) error {
 		return errors.New("must not be empty")
 	case name == "." || name == "..":
 		return fmt.Errorf("%q is not a file name", name)
+	case strings.ContainsAny(name, `/\`):
+		// Before the hidden-file rule: "../x" is a path, not a hidden file.
+		return errors.New("must be a plain file name, without / or \\")
 	case strings.HasPrefix(name, "."):
 		return errors.New("must not start with '.' (hidden files are not images; .fetchd is fetchd's own)")
 	case len(name) > MaxNameBytes:
 		return fmt.Errorf("is %d bytes long, the limit is %d", len(name), MaxNameBytes)
 	case !utf8.ValidString(name):
 		return errors.New("is not valid UTF-8")
-	case strings.ContainsAny(name, `/\`):
-		return errors.New("must be a plain file name, without / or \\")
 	case strings.TrimSpace(name) != name:
 		return errors.New("must not start or end with a space")
 	}

@@ -23,9 +23,20 @@ func PartialPath(dir string, d checksum.Digest) string {
 // without following a symlink. Anything at path that is not a regular file
 // is removed first: the partial directory is fetchd's own.
 func openPartial(path string) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("partial %s is not a regular file and cannot be removed: %w", path, err)
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case !fi.Mode().IsRegular():
+			if err := os.Remove(path); err != nil {
+				return nil, fmt.Errorf("partial %s is not a regular file and cannot be removed: %w", path, err)
+			}
+		case fi.Mode().Perm()&0o600 != 0o600:
+			// A verified partial is made read-only just before it is
+			// renamed into place; a fetchd killed in between leaves it
+			// so, and one that is not root could not open it for writing
+			// again.
+			if err := makeWritable(path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
@@ -48,6 +59,20 @@ func openPartial(path string) (*os.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// makeWritable gives the partial file at path mode 0600 again, through a
+// read-only descriptor opened without following a symlink.
+func makeWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("open partial: %w", err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("partial %s: %w", path, err)
+	}
+	return nil
 }
 
 // hashPrefix feeds the first n bytes of f to h. It is the only time bytes
