@@ -24,6 +24,12 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return c, nil
 }
 
+// testPluginOptions, set only by the test binary (see
+// hooks_plugin_test.go), adjusts the plugin host's options: fault tests
+// shorten the Resolve deadline, which would otherwise hold a test of a
+// hanging plugin for two minutes. The fetchd binary never sets it.
+var testPluginOptions func(*pluginhost.Options)
+
 // plugins is the plugin system as a command uses it.
 type plugins struct {
 	host     *pluginhost.Host
@@ -40,7 +46,11 @@ func (a *app) openPlugins(cfg *config.Config, fetcher pluginhost.MetadataFetcher
 	}
 	dirs := pluginDirs(cfg.EnvPluginPath, cfg.PluginPath, cfg.File, self)
 	cands, problems := pluginhost.Discover(dirs, builtinNames(), self)
-	h, err := pluginhost.New(pluginhost.Options{Fetcher: fetcher})
+	opts := pluginhost.Options{Fetcher: fetcher}
+	if testPluginOptions != nil {
+		testPluginOptions(&opts)
+	}
+	h, err := pluginhost.New(opts)
 	if err != nil {
 		return nil, err
 	}

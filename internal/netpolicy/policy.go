@@ -35,7 +35,9 @@ type Policy struct {
 	// TLSHandshakeTimeout bounds the TLS handshake.
 	TLSHandshakeTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for response headers once the
-	// request is written.
+	// request is written. Zero means DefaultResponseHeaderTimeout, or
+	// IdleTimeout when that is shorter: a server that sends nothing at all
+	// is idle too.
 	ResponseHeaderTimeout time.Duration
 	// IdleTimeout is how long a body may go without a single byte arriving.
 	// It is enforced by readers (IdleReader), not as a total deadline: a
@@ -69,11 +71,11 @@ func (p Policy) WithDefaults() Policy {
 	if p.TLSHandshakeTimeout <= 0 {
 		p.TLSHandshakeTimeout = DefaultTLSHandshakeTimeout
 	}
-	if p.ResponseHeaderTimeout <= 0 {
-		p.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
-	}
 	if p.IdleTimeout <= 0 {
 		p.IdleTimeout = DefaultIdleTimeout
+	}
+	if p.ResponseHeaderTimeout <= 0 {
+		p.ResponseHeaderTimeout = min(DefaultResponseHeaderTimeout, p.IdleTimeout)
 	}
 	if p.UserAgent == "" {
 		p.UserAgent = DefaultUserAgent

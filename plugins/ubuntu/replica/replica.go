@@ -227,6 +227,10 @@ func (l *Layout) Publish(release, arch, variant string) (Build, error) {
 	if err := l.addDir(r, variant, serial); err != nil {
 		return Build{}, err
 	}
+	// Rewritten streams and listings get a later modification time, as on
+	// a real server: a Last-Modified that did not move would rightly make
+	// a client's conditional request answer 304 Not Modified.
+	l.opts.Now = l.opts.Now.Add(time.Second)
 	if err := l.writeStreams(variant); err != nil {
 		return Build{}, err
 	}

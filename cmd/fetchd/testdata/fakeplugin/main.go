@@ -1,0 +1,165 @@
+// Command fakeplugin is a misbehaving fetchd source plugin for the fault
+// suite (cmd/fetchd/faults_plugin_test.go). It always calls itself
+// "debian" and describes itself as the built-in Debian source does, so it
+// can stand in for it as fetchd-plugin-debian; what it does wrong is chosen
+// by the name of the directory it is started from (plugins get a minimal,
+// explicit environment, so the mode cannot come from a variable):
+//
+//	crash          Resolve kills the process (an unrecovered panic)
+//	hang           Resolve never answers and ignores cancellation
+//	chatty         prints to stdout before the handshake
+//	notplugin      is no plugin at all: prints usage to stderr, exits 2
+//	oversized      answers Resolve with a message over the host's 1 MiB cap
+//	file-url       answers a file:// URL
+//	http-url       answers an http:// URL on a host the operator did not configure
+//	slash-name     answers a file name with a "/"
+//	dotdot-name    answers the file name ".."
+//	nonhex-digest  answers a digest that is not hex
+//	short-digest   answers a digest one byte short
+//
+// The answering modes bypass the sdk (which would refuse to send such
+// answers) and serve the SourceService themselves over go-plugin with
+// fetchd's handshake, to prove the host checks for itself.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/wire"
+	"github.com/sandlabx/fetchd/plugins/debian"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+func main() {
+	mode := filepath.Base(filepath.Dir(os.Args[0]))
+	switch mode {
+	case "crash":
+		sdk.Serve(source{resolve: func() {
+			// An unrecovered panic on another goroutine: the sdk cannot
+			// recover it, the runtime prints it to fd 2 and exits.
+			go func() { panic("fakeplugin: crash in Resolve") }()
+			select {}
+		}})
+	case "hang":
+		sdk.Serve(source{resolve: func() { select {} }})
+	case "chatty":
+		fmt.Println("fakeplugin: hello from a plugin that prints before the handshake")
+		sdk.Serve(source{})
+	case "notplugin":
+		fmt.Fprintln(os.Stderr, "usage: fakeplugin FILE... (this program is not a fetchd plugin)")
+		os.Exit(2)
+	default:
+		if _, ok := lies[mode]; !ok {
+			fmt.Fprintf(os.Stderr, "fakeplugin: unknown mode %q (the directory name)\n", mode)
+			os.Exit(2)
+		}
+		serveRaw(mode)
+	}
+}
+
+// source is the built-in Debian source with its Resolve replaced.
+type source struct{ resolve func() }
+
+func (s source) Describe() sdk.Description { return debian.New().Describe() }
+
+func (s source) Resolve(context.Context, sdk.ResolveRequest) (sdk.Artifact, error) {
+	if s.resolve != nil {
+		s.resolve()
+	}
+	return sdk.Artifact{}, errors.New("fakeplugin: no mode answers")
+}
+
+// lies turn an otherwise valid answer into the mode's invalid one.
+var lies = map[string]func(*sourcev1.Artifact){
+	"oversized":     func(a *sourcev1.Artifact) { a.Version = strings.Repeat("9", 2<<20) },
+	"file-url":      func(a *sourcev1.Artifact) { a.Url = "file:///etc/shadow" },
+	"http-url":      func(a *sourcev1.Artifact) { a.Url = "http://fetchd-fault.invalid/debian-13.qcow2" },
+	"slash-name":    func(a *sourcev1.Artifact) { a.FileName = "trixie/debian-13.qcow2" },
+	"dotdot-name":   func(a *sourcev1.Artifact) { a.FileName = ".." },
+	"nonhex-digest": func(a *sourcev1.Artifact) { a.Checksum.Hex = strings.Repeat("zz", 64) },
+	"short-digest":  func(a *sourcev1.Artifact) { a.Checksum.Hex = strings.Repeat("ab", 63) },
+}
+
+func serveRaw(mode string) {
+	srv := &rawServer{desc: describeToProto(debian.New().Describe()), lie: lies[mode]}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: &rawPlugin{srv: srv}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+	})
+}
+
+// rawPlugin serves a hand-made SourceService.
+type rawPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	srv *rawServer
+}
+
+func (p *rawPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	sourcev1.RegisterSourceServiceServer(s, p.srv)
+	return nil
+}
+
+func (p *rawPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("fakeplugin: no client side")
+}
+
+type rawServer struct {
+	sourcev1.UnimplementedSourceServiceServer
+	desc *sourcev1.DescribeResponse
+	lie  func(*sourcev1.Artifact)
+}
+
+func (s *rawServer) Describe(context.Context, *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
+	return s.desc, nil
+}
+
+// Resolve answers what the request asks for (the host sends canonical
+// names), valid in every field but the one the mode lies about.
+func (s *rawServer) Resolve(_ context.Context, req *sourcev1.ResolveRequest) (*sourcev1.ResolveResponse, error) {
+	base := strings.TrimRight(req.GetBaseUrl(), "/")
+	if base == "" {
+		base = s.desc.GetDefaultBaseUrl()
+	}
+	file := fmt.Sprintf("debian-%s-%s-%s-20260101-1.qcow2", req.GetRelease(), req.GetVariant(), req.GetArch())
+	art := &sourcev1.Artifact{
+		Url:         base + "/fake/20260101-1/" + file,
+		FileName:    file,
+		Version:     "20260101-1",
+		Format:      sourcev1.Format_FORMAT_QCOW2,
+		Checksum:    &sourcev1.Checksum{Algorithm: sourcev1.HashAlgorithm_HASH_ALGORITHM_SHA512, Hex: strings.Repeat("ab", 64)},
+		ChecksumUrl: base + "/fake/20260101-1/SHA512SUMS",
+		Signature:   &sourcev1.Signature{Status: sourcev1.SignatureStatus_SIGNATURE_STATUS_UNSIGNED, Detail: "fakeplugin signs nothing"},
+		Release:     req.GetRelease(),
+		Arch:        req.GetArch(),
+		Variant:     req.GetVariant(),
+	}
+	s.lie(art)
+	return &sourcev1.ResolveResponse{Artifact: art}, nil
+}
+
+func describeToProto(d sdk.Description) *sourcev1.DescribeResponse {
+	out := &sourcev1.DescribeResponse{
+		Name: d.Name, Summary: d.Summary, PluginVersion: d.Version,
+		DefaultBaseUrl: d.DefaultBaseURL, DefaultRelease: d.DefaultRelease, DefaultVariant: d.DefaultVariant,
+	}
+	for _, r := range d.Releases {
+		out.Releases = append(out.Releases, &sourcev1.Release{Name: r.Name, Aliases: r.Aliases, Eol: r.EOL, Summary: r.Summary})
+	}
+	for _, a := range d.Arches {
+		out.Arches = append(out.Arches, &sourcev1.Arch{Name: a.Name, Aliases: a.Aliases})
+	}
+	for _, v := range d.Variants {
+		out.Variants = append(out.Variants, &sourcev1.Variant{Name: v.Name, Summary: v.Summary})
+	}
+	return out
+}
