@@ -2,13 +2,13 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/sandlabx/fetchd/internal/atomicfile"
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/qcow2"
@@ -214,7 +214,7 @@ func (e *Engine) place(partial, final string) error {
 	if err := os.Rename(partial, final); err != nil {
 		return fmt.Errorf("installing %s: %w", final, err)
 	}
-	return syncDir(filepath.Dir(final))
+	return atomicfile.SyncDir(filepath.Dir(final))
 }
 
 // stamp builds the state entry of an installed (or adopted) file.
@@ -272,18 +272,6 @@ func syncFile(path string) error {
 	defer f.Close()
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sandlabx/fetchd/internal/atomicfile"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/wire"
@@ -118,20 +119,11 @@ func (c *resolveCache) save() error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(c.path), ".resolve-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := atomicfile.WriteFile(c.path, data, 0o644); err != nil {
 		return err
 	}
 	c.dirty = false
-	return os.Rename(f.Name(), c.path)
+	return nil
 }
 
 // resolveKey identifies a request to a source.

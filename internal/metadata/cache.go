@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sandlabx/fetchd/internal/atomicfile"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 )
 
@@ -81,24 +82,8 @@ func (c *Cache) Put(rawURL string, e *Entry) error {
 		return err
 	}
 	metaPath, bodyPath := c.paths(rawURL)
-	if err := writeAtomic(bodyPath, e.Body); err != nil {
+	if err := atomicfile.WriteFile(bodyPath, e.Body, 0o644); err != nil {
 		return err
 	}
-	return writeAtomic(metaPath, meta)
-}
-
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteFile(metaPath, meta, 0o644)
 }

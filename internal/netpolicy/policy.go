@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sandlabx/fetchd/internal/urlrule"
 )
 
 // Defaults applied by Policy for fields left at their zero value.
@@ -144,18 +146,7 @@ func (p Policy) AllowsHTTP(u *url.URL) bool {
 // HostPort returns u's "host:port" in the form AllowHTTP uses: host
 // lowercased, the scheme's default port filled in (80 for http, 443 for
 // https), IPv6 addresses in brackets.
-func HostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch u.Scheme {
-		case "http":
-			port = "80"
-		case "https":
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
-}
+func HostPort(u *url.URL) string { return urlrule.HostPort(u) }
 
 // normalizeHostPort turns an AllowHTTP entry into HostPort's form.
 func normalizeHostPort(s string) (string, error) {

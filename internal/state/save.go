@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sandlabx/fetchd/internal/atomicfile"
 )
 
 // fileState is State as stored.
@@ -74,17 +76,8 @@ func (s *State) save(dir string, fail failAt) error {
 		}
 	}
 	committed = true
-	if err := syncDir(private); err != nil {
+	if err := atomicfile.SyncDir(private); err != nil {
 		return fmt.Errorf("saving state to %s: fsync directory: %w", Path(dir), err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

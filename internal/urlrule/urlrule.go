@@ -6,6 +6,7 @@ package urlrule
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -101,10 +102,13 @@ func sameHTTPOrigin(u *url.URL, base string) bool {
 	if err != nil || b.Scheme != "http" {
 		return false
 	}
-	return strings.EqualFold(hostPort(b), hostPort(u))
+	return HostPort(b) == HostPort(u)
 }
 
-func hostPort(u *url.URL) string {
+// HostPort returns u's "host:port": the host lowercased, the scheme's
+// default port filled in (80 for http, 443 for https), an IPv6 address in
+// brackets. It is the form network policies compare.
+func HostPort(u *url.URL) string {
 	port := u.Port()
 	if port == "" {
 		switch u.Scheme {
@@ -114,7 +118,7 @@ func hostPort(u *url.URL) string {
 			port = "443"
 		}
 	}
-	return u.Hostname() + ":" + port
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // HTTPHostPort returns "host:port" of an http:// base URL, for the network
@@ -125,5 +129,5 @@ func HTTPHostPort(base string) string {
 	if err != nil || b.Scheme != "http" || b.Host == "" {
 		return ""
 	}
-	return hostPort(b)
+	return HostPort(b)
 }

@@ -59,6 +59,8 @@ func TestHTTPHostPort(t *testing.T) {
 	for in, want := range map[string]string{
 		"http://127.0.0.1:8080/x": "127.0.0.1:8080",
 		"http://mirror":           "mirror:80",
+		"http://[::1]:8080/x":     "[::1]:8080",
+		"http://MIRROR":           "mirror:80",
 		"https://mirror":          "",
 		"":                        "",
 	} {
