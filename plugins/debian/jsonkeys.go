@@ -44,6 +44,11 @@ func checkJSON(data []byte) error {
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
+		if n, ok := tok.(json.Number); ok {
+			if _, err := n.Float64(); err != nil {
+				return fmt.Errorf("not JSON: number %q is out of range", string(n))
+			}
+		}
 		delim, isDelim := tok.(json.Delim)
 		switch {
 		case top != nil && top.keys != nil && top.wantKey && !isDelim:

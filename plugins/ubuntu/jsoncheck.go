@@ -75,6 +75,11 @@ func checkJSON(data []byte) error {
 			done = len(stack) == 0
 			markValue(stack)
 		default:
+			if n, ok := tok.(json.Number); ok {
+				if _, err := n.Float64(); err != nil {
+					return fmt.Errorf("not JSON: number %s is out of range", clip(string(n)))
+				}
+			}
 			if len(stack) == 0 {
 				done = true
 			}
