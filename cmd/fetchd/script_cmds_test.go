@@ -67,6 +67,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		w, err := testworld.Write(ts.MkAbs(args[0]), f.Content)
 		ts.Check(err)
 		worlds.set(ts, w)
+		ts.Setenv("WORLD_URL", ts.Getenv("SERVER")+"/"+args[0])
 		cfg := w.Config(ts.Getenv("SERVER")+"/"+args[0], ts.MkAbs("images"))
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]+".yaml"), []byte(cfg), 0o644))
 	},
@@ -91,6 +92,38 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			ts.Fatalf("publish: unknown distro %q", args[0])
 		}
 		ts.Check(err)
+	},
+	// newest DISTRO RELEASE ARCH VARIANT: set $NEWEST_URL, $NEWEST_VERSION
+	// and $NEWEST_DIGEST to what a correct resolve must answer (the
+	// replica's own record of its newest build), to check fetchd's answer.
+	"newest": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 4 {
+			ts.Fatalf("usage: newest DISTRO RELEASE ARCH VARIANT")
+		}
+		w := worlds.get(ts)
+		if w == nil {
+			ts.Fatalf("newest: no world (use world first)")
+		}
+		var path, version, digest string
+		switch args[0] {
+		case "ubuntu":
+			b := w.Ubuntu.Newest(args[1], args[2], args[3])
+			path, version, digest = b.Path, b.Version, b.Digest.String()
+		case "debian":
+			b := w.Debian.Newest(args[1], args[2], args[3])
+			path, version, digest = b.Path, b.Version, b.Digest.String()
+		case "alpine":
+			b := w.Alpine.Newest(args[1], args[2], args[3])
+			path, version, digest = b.Path, b.Version, b.Digest.String()
+		default:
+			ts.Fatalf("newest: unknown distro %q", args[0])
+		}
+		if path == "" {
+			ts.Fatalf("newest: the replica has no %v", args)
+		}
+		ts.Setenv("NEWEST_URL", ts.Getenv("WORLD_URL")+"/"+args[0]+"/"+path)
+		ts.Setenv("NEWEST_VERSION", version)
+		ts.Setenv("NEWEST_DIGEST", digest)
 	},
 	// mode FILE PERM: the file's permission bits are PERM (octal).
 	"mode": func(ts *testscript.TestScript, neg bool, args []string) {
