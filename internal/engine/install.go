@@ -53,6 +53,8 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 		}
 	}
 	e.reporter().Event(Event{Kind: Downloading, Image: im.Name, URL: art.URL, Total: art.Size})
+	wb := newWriteback(download.PartialPath(partialDir, art.Digest))
+	defer wb.close()
 	res, err := e.Downloader.Download(ctx, download.Request{
 		URL:        art.URL,
 		PartialDir: partialDir,
@@ -60,6 +62,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 		Size:       art.Size,
 		MaxSize:    maxSize,
 		Progress: func(p download.Progress) {
+			wb.kick()
 			e.reporter().Event(Event{Kind: Progress, Image: im.Name, Done: p.Done, Total: p.Total, Reused: p.Reused})
 		},
 	})
