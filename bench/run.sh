@@ -86,7 +86,7 @@ CAPPED=http://127.0.0.1:$CAPPED_PORT
 now() { date +%s.%N; }
 alive() { # the servers must still be up, or the figures mean nothing
   curl -fs -o /dev/null "$FAST/SHA256SUMS" && curl -fs -o /dev/null "$CAPPED/SHA256SUMS" \
-    || { echo "bench: nginx is no longer serving (see $WORK/nginx/error.log)" >&2; exit 1; }
+    || { echo "bench: nginx is no longer serving; its error log ends:" >&2; tail -5 "$WORK/nginx/error.log" >&2; exit 1; }
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
@@ -181,12 +181,13 @@ fresh
 pid=$!
 half=$(( BIG_BYTES / 2 ))
 while kill -0 "$pid" 2>/dev/null; do
-  part=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' 2>/dev/null | head -1)
+  part=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' 2>/dev/null | head -1 || true)
   [ -n "$part" ] && [ "$part" -ge "$half" ] && break
   sleep 0.02
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
+alive
 KILLED_AT=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' | head -1)
 "$FETCHD" sync --config "$WORK/big-capped.yaml" --json > "$WORK/resume.json"
 RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[0-9]*$')
@@ -214,6 +215,9 @@ if command -v strace >/dev/null; then
 fi
 
 # --- report ------------------------------------------------------------------
+for v in CURL CURLSYNC FD CHAIN SHA CURLC FDC PAR SLOWEST; do
+  eval "$v=\$(awk -v x=\"\$$v\" 'BEGIN {printf \"%.2f\", x}')"
+done
 MIBS() { awk -v s="$1" -v b="$BIG_BYTES" 'BEGIN {printf "%.0f MiB/s", b/1048576/s}'; }
 {
   echo "# fetchd benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
