@@ -22,6 +22,9 @@ fi
 step "go vet"
 go vet ./...
 
+step "go.mod is tidy"
+go mod tidy -diff
+
 step "buf lint"
 $BUF lint
 
