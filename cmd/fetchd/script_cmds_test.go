@@ -140,6 +140,3 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	},
 }
 
-// servers maps each running script to its server (scripts run in
-// parallel, each with its own).
-var servers serverMap

@@ -9,46 +9,29 @@ import (
 	"github.com/sandlabx/fetchd/internal/testworld"
 )
 
-// serverMap is a concurrency-safe map from a running script to its server.
-type serverMap struct {
+// perScript keeps one value per running script (scripts run in parallel,
+// each with its own server and world).
+type perScript[T any] struct {
 	mu sync.Mutex
-	m  map[*testscript.TestScript]*replica.Server
+	m  map[*testscript.TestScript]T
 }
 
-func (s *serverMap) get(ts *testscript.TestScript) *replica.Server {
+func (s *perScript[T]) get(ts *testscript.TestScript) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[ts]
 }
 
-func (s *serverMap) set(ts *testscript.TestScript, srv *replica.Server) {
+func (s *perScript[T]) set(ts *testscript.TestScript, v T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[*testscript.TestScript]*replica.Server{}
+		s.m = map[*testscript.TestScript]T{}
 	}
-	s.m[ts] = srv
+	s.m[ts] = v
 }
 
-// worldMap is a concurrency-safe map from a running script to its world.
-type worldMap struct {
-	mu sync.Mutex
-	m  map[*testscript.TestScript]*testworld.World
-}
-
-var worlds worldMap
-
-func (s *worldMap) get(ts *testscript.TestScript) *testworld.World {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[ts]
-}
-
-func (s *worldMap) set(ts *testscript.TestScript, w *testworld.World) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[*testscript.TestScript]*testworld.World{}
-	}
-	s.m[ts] = w
-}
+var (
+	servers perScript[*replica.Server]
+	worlds  perScript[*testworld.World]
+)
