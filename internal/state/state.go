@@ -102,6 +102,16 @@ func (e Entry) validate(name string) error {
 	if e.MTime.IsZero() {
 		return fmt.Errorf("image %s: no mtime", name)
 	}
+	for _, t := range []struct {
+		field string
+		at    time.Time
+	}{{"mtime", e.MTime}, {"verified_at", e.VerifiedAt}} {
+		// Times are stored in UTC as RFC 3339, which has four-digit years:
+		// an offset can carry 0000-01-01T00:00:00+01:00 out of range.
+		if y := t.at.UTC().Year(); !t.at.IsZero() && (y < 0 || y > 9999) {
+			return fmt.Errorf("image %s: %s %s is outside years 0000-9999", name, t.field, t.at.Format(time.RFC3339))
+		}
+	}
 	return nil
 }
 

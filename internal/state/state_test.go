@@ -128,6 +128,9 @@ func TestLoadCorrupt(t *testing.T) {
 		"no mtime":         {strings.Replace(good, `"mtime": "2025-01-02T03:04:05Z", `, "", 1), "no mtime"},
 		"bad time":         {strings.Replace(good, `"mtime": "2025-01-02T03:04:05Z"`, `"mtime": "yesterday"`, 1), "cannot parse"},
 		"images not a map": {`{"version": 1, "images": []}`, "want a JSON object"},
+		// Found by FuzzDecode: a legal offset moves the UTC year out of RFC 3339's range.
+		"mtime before year 0":    {strings.Replace(good, `"mtime": "2025-01-02T03:04:05Z"`, `"mtime": "0000-01-01T00:00:00+01:00"`, 1), "mtime 0000-01-01T00:00:00+01:00 is outside years 0000-9999"},
+		"verified_at after 9999": {strings.Replace(good, `"verified_at": "2025-01-02T03:04:05Z"`, `"verified_at": "9999-12-31T23:00:00-02:00"`, 1), "verified_at"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
