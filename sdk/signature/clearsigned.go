@@ -69,7 +69,7 @@ func VerifyClearsigned(k *Keyring, data []byte, opts ...Option) ([]byte, Result,
 			}
 		}
 	}
-	res, err := k.verify(block.Bytes, sigs, true, newSettings(opts))
+	res, err := k.verify(bytes.NewReader(block.Bytes), int64(len(block.Bytes)), sigs, true, newSettings(opts))
 	if err != nil {
 		return nil, Result{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -72,7 +73,29 @@ func VerifyDetached(k *Keyring, signed, sig []byte, opts ...Option) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	return k.verify(signed, sigs, false, newSettings(opts))
+	return k.verify(bytes.NewReader(signed), int64(len(signed)), sigs, false, newSettings(opts))
+}
+
+// VerifyDetachedReaderAt is VerifyDetached for data too large to hold in
+// memory, such as a disk image whose publisher signs the image itself: the
+// size bytes of signed are read once per signature made by a key in k
+// (usually once), through io.SectionReader. Everything that can be checked
+// without the data (the signature file, the signer, the algorithms, the
+// dates) is checked before the first read. A read error is returned as is,
+// not as a *VerifyError.
+func VerifyDetachedReaderAt(k *Keyring, signed io.ReaderAt, size int64, sig []byte, opts ...Option) (Result, error) {
+	if k == nil {
+		return Result{}, errors.New("verify detached signature: nil keyring")
+	}
+	body, err := decodeDetached(sig)
+	if err != nil {
+		return Result{}, err
+	}
+	sigs, err := parseSignatures(body)
+	if err != nil {
+		return Result{}, err
+	}
+	return k.verify(signed, size, sigs, false, newSettings(opts))
 }
 
 // decodeDetached returns the packets of a detached signature file.
@@ -149,11 +172,16 @@ func parseSignatures(body []byte) ([]rawSignature, error) {
 // verify applies the policy described in the package documentation to the
 // signatures over signed. text requires canonical-text signatures (as in a
 // clearsigned document).
-func (k *Keyring) verify(signed []byte, sigs []rawSignature, text bool, st settings) (Result, error) {
+func (k *Keyring) verify(signed io.ReaderAt, size int64, sigs []rawSignature, text bool, st settings) (Result, error) {
+	type candidate struct {
+		key openpgp.Key
+		sig rawSignature
+	}
 	var (
-		unknown  []string
-		firstErr error
-		good     *Result
+		unknown    []string
+		candidates []candidate
+		firstErr   error
+		good       *Result
 	)
 	for _, s := range sigs {
 		id, err := issuer(s.sig)
@@ -166,7 +194,15 @@ func (k *Keyring) verify(signed []byte, sigs []rawSignature, text bool, st setti
 			continue
 		}
 		// ParseKeyring refuses duplicate key ids: keys has one element.
-		res, err := verifyOne(keys[0], s, signed, text, st.now)
+		if err := precheck(keys[0], s, text, st.now); err != nil {
+			// Any refused signature refuses the whole: no need to read
+			// the data, which may be gigabytes.
+			return Result{}, err
+		}
+		candidates = append(candidates, candidate{keys[0], s})
+	}
+	for _, c := range candidates {
+		res, err := checkData(c.key, c.sig, signed, size, st.now)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -198,12 +234,12 @@ func issuer(sig *packet.Signature) (uint64, error) {
 	return 0, malformed("signature does not name its issuer", nil)
 }
 
-// verifyOne checks one signature by key, a key in the keyring whose id the
-// signature names.
-func verifyOne(key openpgp.Key, s rawSignature, signed []byte, text bool, now time.Time) (Result, error) {
+// precheck checks what it can of one signature by key, a key in the
+// keyring whose id the signature names, without the signed data.
+func precheck(key openpgp.Key, s rawSignature, text bool, now time.Time) error {
 	sig, id := s.sig, keyID(key.PublicKey.KeyId)
-	fail := func(r Reason, detail string, err error) (Result, error) {
-		return Result{}, &VerifyError{Reason: r, KeyIDs: []string{id}, Detail: detail, Err: err}
+	fail := func(r Reason, detail string, err error) error {
+		return &VerifyError{Reason: r, KeyIDs: []string{id}, Detail: detail, Err: err}
 	}
 	switch {
 	case text && sig.SigType != packet.SigTypeText:
@@ -234,8 +270,20 @@ func verifyOne(key openpgp.Key, s rawSignature, signed []byte, text bool, now ti
 	if sig.CreationTime.Unix() < key.PublicKey.CreationTime.Unix() {
 		return fail(ReasonBadSignature, fmt.Sprintf("signature by key id %s is dated before the key was made", id), nil)
 	}
+	return nil
+}
 
-	_, _, err := openpgp.VerifyDetachedSignature(openpgp.EntityList{key.Entity}, bytes.NewReader(signed), bytes.NewReader(s.raw), config(now))
+// checkData checks one prechecked signature over the size bytes of signed.
+func checkData(key openpgp.Key, s rawSignature, signed io.ReaderAt, size int64, now time.Time) (Result, error) {
+	sig, id := s.sig, keyID(key.PublicKey.KeyId)
+	fail := func(r Reason, detail string, err error) (Result, error) {
+		return Result{}, &VerifyError{Reason: r, KeyIDs: []string{id}, Detail: detail, Err: err}
+	}
+	data := &readErr{r: io.NewSectionReader(signed, 0, size)}
+	_, _, err := openpgp.VerifyDetachedSignature(openpgp.EntityList{key.Entity}, data, bytes.NewReader(s.raw), config(now))
+	if data.err != nil {
+		return Result{}, data.err
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, pgperrors.ErrKeyExpired):
@@ -271,4 +319,19 @@ func joinIDs(ids []string) string {
 		return ids[0]
 	}
 	return fmt.Sprint(ids)
+}
+
+// readErr remembers a read error of the signed data, which go-crypto would
+// report as a bad signature.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
