@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +47,18 @@ func requireTool(t testing.TB, name string) string {
 func RunQemuImg(t testing.TB, args ...string) string {
 	t.Helper()
 	bin := RequireQemuImg(t)
-	out, err := exec.CommandContext(t.Context(), bin, args...).CombinedOutput()
+	var out []byte
+	var err error
+	for range 3 {
+		out, err = exec.CommandContext(t.Context(), bin, args...).CombinedOutput()
+		// Creating a LUKS image times PBKDF2 on the CPU, and qemu-img gives
+		// up with this message when the clock tells it nothing useful
+		// (seen on a loaded machine): a property of the machine, not of
+		// the command, so try again.
+		if err == nil || !bytes.Contains(out, []byte("Unable to get accurate CPU usage")) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("qemu-img %q: %v\n%s", args, err, out)
 	}
