@@ -31,13 +31,14 @@ func describeToProto(d Description) *sourcev1.DescribeResponse {
 
 func artifactToProto(a Artifact) *sourcev1.Artifact {
 	return &sourcev1.Artifact{
-		Url:         a.URL,
-		FileName:    a.FileName,
-		Version:     a.Version,
-		Format:      formatToProto(a.Format),
-		Size:        a.Size,
-		Checksum:    &sourcev1.Checksum{Algorithm: algorithmToProto(a.Digest.Algorithm), Hex: a.Digest.Hex},
-		ChecksumUrl: a.ChecksumURL,
+		Url:               a.URL,
+		FileName:          a.FileName,
+		Version:           a.Version,
+		Format:            formatToProto(a.Format),
+		Size:              a.Size,
+		Checksum:          &sourcev1.Checksum{Algorithm: algorithmToProto(a.Digest.Algorithm), Hex: a.Digest.Hex},
+		ChecksumUrl:       a.ChecksumURL,
+		ImageSignatureUrl: a.ImageSignatureURL,
 		Signature: &sourcev1.Signature{
 			Status:         signatureStatusToProto(a.Signature.Status),
 			KeyFingerprint: a.Signature.KeyFingerprint,

@@ -110,6 +110,11 @@ type Artifact struct {
 	Release string
 	Arch    string
 	Variant string
+	// ImageSignatureURL is a detached OpenPGP signature over the image's
+	// own bytes, when upstream publishes one (Alpine's <image>.asc); ""
+	// otherwise. A plugin cannot check it: fetchd does, after the download,
+	// against the operator's keys for the source, when there are some.
+	ImageSignatureURL string
 }
 
 // Format is an image format.

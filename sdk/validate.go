@@ -261,6 +261,11 @@ func (a Artifact) Validate(baseURL string, d Description) error {
 	if err := a.Signature.validate(); err != nil {
 		return err
 	}
+	if a.ImageSignatureURL != "" {
+		if _, err := urlrule.Check(a.ImageSignatureURL, baseURL); err != nil {
+			return invalid("image_signature_url", "%v", err)
+		}
+	}
 	if _, err := d.release(a.Release); err != nil || !isReleaseName(d, a.Release) {
 		return invalid("release", "%q is not a canonical release name of %s", clip(a.Release), d.Name)
 	}

@@ -127,6 +127,10 @@ func TestArtifactValidate(t *testing.T) {
 		"alias as release":         {func(a *Artifact) { a.Release = "stable" }, "", "is not a canonical release name"},
 		"alias as arch":            {func(a *Artifact) { a.Arch = "amd64" }, "", "is not a canonical architecture name"},
 		"no variant":               {func(a *Artifact) { a.Variant = "" }, "", "is not a variant"},
+		"image signature url":      {func(a *Artifact) { a.ImageSignatureURL = a.URL + ".asc" }, "", ""},
+		"image signature file url": {func(a *Artifact) { a.ImageSignatureURL = "file:///etc/passwd" }, "", `image_signature_url: url "file:///etc/passwd" refused: scheme "file" not allowed`},
+		"image signature http elsewhere": {func(a *Artifact) { a.ImageSignatureURL = "http://evil.example/x.asc" }, "http://127.0.0.1:8080",
+			"image_signature_url: url \"http://evil.example/x.asc\" refused: http:// is allowed only"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

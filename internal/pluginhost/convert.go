@@ -33,13 +33,14 @@ func describeFromProto(m *sourcev1.DescribeResponse) sdk.Description {
 func artifactFromProto(m *sourcev1.Artifact) sdk.Artifact {
 	sig := m.GetSignature()
 	return sdk.Artifact{
-		URL:         m.GetUrl(),
-		FileName:    m.GetFileName(),
-		Version:     m.GetVersion(),
-		Format:      formatFromProto(m.GetFormat()),
-		Size:        m.GetSize(),
-		Digest:      checksum.Digest{Algorithm: algorithmFromProto(m.GetChecksum().GetAlgorithm()), Hex: m.GetChecksum().GetHex()},
-		ChecksumURL: m.GetChecksumUrl(),
+		URL:               m.GetUrl(),
+		FileName:          m.GetFileName(),
+		Version:           m.GetVersion(),
+		Format:            formatFromProto(m.GetFormat()),
+		Size:              m.GetSize(),
+		Digest:            checksum.Digest{Algorithm: algorithmFromProto(m.GetChecksum().GetAlgorithm()), Hex: m.GetChecksum().GetHex()},
+		ChecksumURL:       m.GetChecksumUrl(),
+		ImageSignatureURL: m.GetImageSignatureUrl(),
 		Signature: sdk.Signature{
 			Status:         signatureStatusFromProto(sig.GetStatus()),
 			KeyFingerprint: sig.GetKeyFingerprint(),

@@ -816,11 +816,23 @@ type Artifact struct {
 	Signature *Signature `protobuf:"bytes,8,opt,name=signature,proto3" json:"signature,omitempty"`
 	// The canonical release, architecture and variant this answers for
 	// (aliases resolved). Must name entries of Describe.
-	Release       string `protobuf:"bytes,9,opt,name=release,proto3" json:"release,omitempty"`
-	Arch          string `protobuf:"bytes,10,opt,name=arch,proto3" json:"arch,omitempty"`
-	Variant       string `protobuf:"bytes,11,opt,name=variant,proto3" json:"variant,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Release string `protobuf:"bytes,9,opt,name=release,proto3" json:"release,omitempty"`
+	Arch    string `protobuf:"bytes,10,opt,name=arch,proto3" json:"arch,omitempty"`
+	Variant string `protobuf:"bytes,11,opt,name=variant,proto3" json:"variant,omitempty"`
+	// The URL of a detached OpenPGP signature over the artifact's own bytes
+	// (not over a checksum file), when upstream publishes one, as Alpine's
+	// <image>.asc; empty otherwise. Same rules as url. A plugin cannot check
+	// such a signature (it never reads the image): fetchd does, after the
+	// download and before the image is installed, against the operator's keys
+	// for the source (ResolveRequest.trusted_keys), and only when there are
+	// some. It then refuses the image unless the signature verifies, and
+	// records it as verified by the operator's key. Without operator keys
+	// fetchd ignores it and signature stands as the plugin said. A plugin
+	// given operator keys for a source whose images upstream signs this way
+	// should fail with FAILED_PRECONDITION rather than answer without it.
+	ImageSignatureUrl string `protobuf:"bytes,12,opt,name=image_signature_url,json=imageSignatureUrl,proto3" json:"image_signature_url,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Artifact) Reset() {
@@ -926,6 +938,13 @@ func (x *Artifact) GetArch() string {
 func (x *Artifact) GetVariant() string {
 	if x != nil {
 		return x.Variant
+	}
+	return ""
+}
+
+func (x *Artifact) GetImageSignatureUrl() string {
+	if x != nil {
+		return x.ImageSignatureUrl
 	}
 	return ""
 }
@@ -1224,7 +1243,7 @@ const file_fetchd_source_v1_source_proto_rawDesc = "" +
 	"\x10fetch_service_id\x18\x05 \x01(\rR\x0efetchServiceId\x12!\n" +
 	"\ftrusted_keys\x18\x06 \x03(\fR\vtrustedKeys\"I\n" +
 	"\x0fResolveResponse\x126\n" +
-	"\bartifact\x18\x01 \x01(\v2\x1a.fetchd.source.v1.ArtifactR\bartifact\"\xf7\x02\n" +
+	"\bartifact\x18\x01 \x01(\v2\x1a.fetchd.source.v1.ArtifactR\bartifact\"\xa7\x03\n" +
 	"\bArtifact\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1b\n" +
 	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12\x18\n" +
@@ -1237,7 +1256,8 @@ const file_fetchd_source_v1_source_proto_rawDesc = "" +
 	"\arelease\x18\t \x01(\tR\arelease\x12\x12\n" +
 	"\x04arch\x18\n" +
 	" \x01(\tR\x04arch\x12\x18\n" +
-	"\avariant\x18\v \x01(\tR\avariant\"[\n" +
+	"\avariant\x18\v \x01(\tR\avariant\x12.\n" +
+	"\x13image_signature_url\x18\f \x01(\tR\x11imageSignatureUrl\"[\n" +
 	"\bChecksum\x12=\n" +
 	"\talgorithm\x18\x01 \x01(\x0e2\x1f.fetchd.source.v1.HashAlgorithmR\talgorithm\x12\x10\n" +
 	"\x03hex\x18\x02 \x01(\tR\x03hex\"\xe8\x01\n" +
