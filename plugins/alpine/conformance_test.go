@@ -54,8 +54,11 @@ func TestConformance(t *testing.T) {
 		{Name: "operator keys", Release: "3.23", Arch: "arm64", BaseURL: srv.URL, TrustedKeys: [][]byte{l.Key.PublicArmored()},
 			Check: func(t *testing.T, a sdk.Artifact) {
 				expect("3.23", "aarch64", "nocloud-uefi-cloudinit")(t, a)
-				if !strings.HasPrefix(a.Signature.Detail, "operator keys not used") {
-					t.Errorf("detail %q does not say the operator's keys were not used", a.Signature.Detail)
+				if !strings.Contains(a.Signature.Detail, "fetchd checks the image's .asc against the operator's keys") {
+					t.Errorf("detail %q does not say fetchd checks the .asc with the operator's keys", a.Signature.Detail)
+				}
+				if !strings.HasSuffix(a.ImageSignatureURL, a.FileName+".asc") {
+					t.Errorf("image signature URL %q is not the image's .asc", a.ImageSignatureURL)
 				}
 			}},
 		{Name: "operator keys that are not keys", Release: "3.23", BaseURL: srv.URL, TrustedKeys: [][]byte{[]byte("nonsense")}, WantErr: sdk.ErrInvalidArgument},

@@ -78,18 +78,19 @@
 //
 //	upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned
 //
-// Operator keys (TrustedKeys) cannot change that: verifying the .asc
-// against them would need the image, and reporting "verified" for a
-// digest no signature covers would be a lie. They are still parsed, so a
-// key file that is not a key is an INVALID_ARGUMENT error, and an answer
-// with keys configured says:
+// Every answer whose image the listing shows with an <image>.asc carries
+// that URL as Artifact.ImageSignatureURL. When the operator configures keys
+// for the source (TrustedKeys), fetchd checks the .asc over the downloaded
+// image against exactly those keys before installing it, refuses the image
+// if it does not verify, and records the image as signed by that key. The
+// plugin parses the keys (a key file that is not a key is an
+// INVALID_ARGUMENT error), refuses an image the listing shows without its
+// .asc (FAILED_PRECONDITION), and says:
 //
-//	operator keys not used: upstream's .asc signs the image itself, which this plugin never reads: digest from .sha512 over https, unsigned
+//	digest from .sha512 over https; fetchd checks the image's .asc against the operator's keys after download
 //
-// Upstream's signing key is not embedded either: its fingerprint was not
-// confirmed. Checking the .asc would take a protocol change (the host
-// verifying a detached signature over the downloaded bytes before install,
-// with the signature URL and the keys in the artifact).
+// Upstream's signing key is not embedded: its fingerprint was not
+// confirmed, so without operator keys nothing is checked.
 //
 // # Errors
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -273,18 +274,21 @@ func TestResolveStaticRefusalsFetchNothing(t *testing.T) {
 }
 
 // TestResolveSignature checks what the answer says about signatures, with
-// and without operator keys, and that the .asc is never fetched: it signs
-// the image, which the plugin does not read.
+// and without operator keys, that it passes on the image's .asc for fetchd
+// to check, and that the plugin never fetches the .asc: it signs the image,
+// which the plugin does not read.
 func TestResolveSignature(t *testing.T) {
 	t.Parallel()
 	l := tree(t)
+	const withKeys = "digest from .sha512 over https; fetchd checks the image's .asc against the operator's keys after download"
 	tests := map[string]struct {
 		keys [][]byte
 		want string
 	}{
 		"no keys":             {want: "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned"},
-		"the key that signed": {keys: [][]byte{l.Key.PublicArmored()}, want: "operator keys not used: upstream's .asc signs the image itself, which this plugin never reads: digest from .sha512 over https, unsigned"},
-		"another key, binary": {keys: [][]byte{sigtest.MustNewKey("Other", "other@example.invalid").PublicBinary()}, want: "operator keys not used: upstream's .asc signs the image itself, which this plugin never reads: digest from .sha512 over https, unsigned"},
+		"the key that signed": {keys: [][]byte{l.Key.PublicArmored()}, want: withKeys},
+		// Whether the key fits is for fetchd to find, over the image.
+		"another key, binary": {keys: [][]byte{sigtest.MustNewKey("Other", "other@example.invalid").PublicBinary()}, want: withKeys},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -298,6 +302,9 @@ func TestResolveSignature(t *testing.T) {
 			if art.Signature != sdk.Unsigned(tc.want) {
 				t.Errorf("Signature = %+v, want unsigned with detail %q", art.Signature, tc.want)
 			}
+			if wantURL := srv.URL + "/" + want.SignaturePath(); art.ImageSignatureURL != wantURL {
+				t.Errorf("ImageSignatureURL = %q, want %q", art.ImageSignatureURL, wantURL)
+			}
 			if n := srv.Requests("/" + want.SignaturePath()); n != 0 {
 				t.Errorf("%d requests for the .asc", n)
 			}
@@ -310,5 +317,32 @@ func TestResolveNoFetcher(t *testing.T) {
 	_, err := resolve(t.Context(), nil, "https://dl-cdn.alpinelinux.org/alpine", "3.22", "x86_64", "nocloud-uefi-cloudinit")
 	if !errors.Is(err, sdk.ErrInvalidArgument) {
 		t.Fatalf("Resolve without a fetcher: %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// TestResolveSignatureMissing checks that an image listed without its .asc
+// is refused when the operator configured keys (they asked for signed
+// images), and answered without a signature URL otherwise.
+func TestResolveSignatureMissing(t *testing.T) {
+	t.Parallel()
+	l := tree(t)
+	want := l.Newest("3.23", "aarch64", "nocloud-uefi-tiny")
+	if err := l.Remove(want.SignaturePath()); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, l)
+	art, err := resolve(t.Context(), sdktest.HTTPFetcher(nil), srv.URL, "3.23", "aarch64", "nocloud-uefi-tiny")
+	if err != nil {
+		t.Fatalf("without keys: %v", err)
+	}
+	if art.ImageSignatureURL != "" {
+		t.Errorf("without keys: ImageSignatureURL = %q for an image listed without .asc", art.ImageSignatureURL)
+	}
+	_, err = resolve(t.Context(), sdktest.HTTPFetcher(nil), srv.URL, "3.23", "aarch64", "nocloud-uefi-tiny", l.Key.PublicArmored())
+	if !errors.Is(err, sdk.ErrBadMetadata) {
+		t.Fatalf("with keys: %v, want FAILED_PRECONDITION", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "keys are configured for alpine but") || !strings.Contains(msg, "without its signature "+path.Base(want.SignaturePath())) {
+		t.Errorf("with keys: error %q does not say the listed image has no .asc", msg)
 	}
 }

@@ -18,7 +18,7 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	sig, err := signature(req)
+	sig, withKeys, err := signature(req)
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
@@ -83,6 +83,17 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 		return sdk.Artifact{}, fmt.Errorf("%s: %s: %v: %w", where, sumURL, err, sdk.ErrBadMetadata)
 	}
 
+	// The .asc is for fetchd to check over the image, with the operator's
+	// keys; without keys it is passed on all the same (fetchd ignores it).
+	var sigURL string
+	switch ascName := name + ".asc"; {
+	case listed(entries, ascName):
+		sigURL = dirURL + ascName
+	case withKeys:
+		return sdk.Artifact{}, fmt.Errorf("%s: keys are configured for alpine but %s lists %s without its signature %s: %w",
+			where, dirURL, name, ascName, sdk.ErrBadMetadata)
+	}
+
 	size := c.Entry.Size
 	if size < 0 {
 		size = 0 // the listing gives no exact size: unknown
@@ -99,6 +110,8 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 		Release:     req.Release,
 		Arch:        req.Arch,
 		Variant:     req.Variant,
+
+		ImageSignatureURL: sigURL,
 	}, nil
 }
 

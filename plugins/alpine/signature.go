@@ -3,22 +3,22 @@ package alpine
 import "github.com/sandlabx/fetchd/sdk"
 
 // The Signature details Resolve reports; see "Signatures" in the package
-// documentation for why the answer is always unsigned.
+// documentation.
 const (
 	detailNoKey = "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned"
-	detailKeys  = "operator keys not used: upstream's .asc signs the image itself, which this plugin never reads: digest from .sha512 over https, unsigned"
+	detailKeys  = "digest from .sha512 over https; fetchd checks the image's .asc against the operator's keys after download"
 )
 
-// signature returns the Signature of every answer. Operator keys are still
-// parsed, so that a key file that is not a key is reported rather than
-// ignored; they cannot be used (see the package documentation).
-func signature(req sdk.ResolveRequest) (sdk.Signature, error) {
+// signature returns the Signature of every answer, and whether the operator
+// configured keys. The keys are parsed here so that a key file that is not
+// a key is reported at once; fetchd, not the plugin, checks the .asc.
+func signature(req sdk.ResolveRequest) (sdk.Signature, bool, error) {
 	keys, _, err := req.Keyring()
 	if err != nil {
-		return sdk.Signature{}, err
+		return sdk.Signature{}, false, err
 	}
 	if keys != nil {
-		return sdk.Unsigned(detailKeys), nil
+		return sdk.Unsigned(detailKeys), true, nil
 	}
-	return sdk.Unsigned(detailNoKey), nil
+	return sdk.Unsigned(detailNoKey), false, nil
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -237,6 +239,31 @@ func (l *Layout) addImage(br, name string) (Build, error) {
 		l.files[br][n] = file{size: int64(len(b)), mtime: l.clock}
 	}
 	return Build{Release: br, Path: path.Join(dirOf(br), name), FileName: name, Digest: digest, Size: int64(len(data))}, nil
+}
+
+// Remove withdraws one file of a branch, given by its path relative to the
+// root (e.g. a Build's SignaturePath): it is deleted from every directory
+// that shows it and from the listings.
+func (l *Layout) Remove(rel string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name := path.Base(rel)
+	for br, files := range l.files {
+		if dirOf(br) != path.Dir(rel) {
+			continue
+		}
+		if _, ok := files[name]; !ok {
+			break
+		}
+		delete(files, name)
+		for _, dir := range l.dirs(br) {
+			if err := os.Remove(filepath.Join(l.Root, filepath.FromSlash(path.Join(dir, name)))); err != nil {
+				return fmt.Errorf("replica: %w", err)
+			}
+		}
+		return l.writeListings(br)
+	}
+	return fmt.Errorf("replica: no file %s", rel)
 }
 
 // writeListings writes the branch's index.html (and latest-stable's).
