@@ -18,24 +18,29 @@ import (
 
 // resolveJSON is `fetchd resolve --json`.
 type resolveJSON struct {
-	Source          string   `json:"source"`
-	Origin          string   `json:"origin"`
-	Release         string   `json:"release"`
-	Arch            string   `json:"arch"`
-	Variant         string   `json:"variant,omitempty"`
-	URL             string   `json:"url"`
-	FileName        string   `json:"file_name"`
-	Version         string   `json:"version"`
-	Format          string   `json:"format"`
-	Size            int64    `json:"size,omitempty"`
-	Checksum        string   `json:"checksum"`
-	ChecksumURL     string   `json:"checksum_url"`
-	Signature       string   `json:"signature"`
-	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
-	KeyOrigin       string   `json:"key_origin,omitempty"`
-	SignatureURL    string   `json:"signature_url,omitempty"`
-	SignatureDetail string   `json:"signature_detail"`
-	MetadataRead    []string `json:"metadata_read"`
+	Source          string `json:"source"`
+	Origin          string `json:"origin"`
+	Release         string `json:"release"`
+	Arch            string `json:"arch"`
+	Variant         string `json:"variant,omitempty"`
+	URL             string `json:"url"`
+	FileName        string `json:"file_name"`
+	Version         string `json:"version"`
+	Format          string `json:"format"`
+	Size            int64  `json:"size,omitempty"`
+	Checksum        string `json:"checksum"`
+	ChecksumURL     string `json:"checksum_url"`
+	Signature       string `json:"signature"`
+	KeyFingerprint  string `json:"key_fingerprint,omitempty"`
+	KeyOrigin       string `json:"key_origin,omitempty"`
+	SignatureURL    string `json:"signature_url,omitempty"`
+	SignatureDetail string `json:"signature_detail"`
+	// ImageSignatureURL is upstream's signature over the image itself;
+	// ImageSignature says whether sync checks it ("checked at download
+	// against the operator's keys") or not, and why.
+	ImageSignatureURL string   `json:"image_signature_url,omitempty"`
+	ImageSignature    string   `json:"image_signature,omitempty"`
+	MetadataRead      []string `json:"metadata_read"`
 }
 
 func (a *app) resolve(ctx context.Context, args []string) error {
@@ -99,6 +104,13 @@ func (a *app) resolve(ctx context.Context, args []string) error {
 		SignatureDetail: art.Signature.Detail,
 		MetadataRead:    []string{},
 	}
+	if art.ImageSignatureURL != "" {
+		out.ImageSignatureURL = art.ImageSignatureURL
+		out.ImageSignature = "not checked: no keys configured for source " + p.Name
+		if len(srcCfg.KeyData) > 0 {
+			out.ImageSignature = "checked by sync over the downloaded image, against the operator's keys for " + p.Name
+		}
+	}
 	for _, f := range fetcher.Log() {
 		out.MetadataRead = append(out.MetadataRead, f.URL)
 	}
@@ -131,6 +143,9 @@ func writeResolve(w io.Writer, r resolveJSON, art sdk.Artifact) {
 	fmt.Fprintf(w, "checksum:   %s\n", r.Checksum)
 	fmt.Fprintf(w, "from:       %s\n", r.ChecksumURL)
 	fmt.Fprintf(w, "signature:  %s\n", signatureLine(art.Signature))
+	if r.ImageSignatureURL != "" {
+		fmt.Fprintf(w, "image sig:  %s (%s)\n", r.ImageSignatureURL, r.ImageSignature)
+	}
 	fmt.Fprintf(w, "metadata read:\n")
 	for _, u := range r.MetadataRead {
 		fmt.Fprintf(w, "  %s\n", u)

@@ -68,6 +68,9 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Check(err)
 		worlds.set(ts, w)
 		ts.Setenv("WORLD_URL", ts.Getenv("SERVER")+"/"+args[0])
+		ts.Setenv("WORLD_DIR", args[0])
+		ts.Setenv("ALPINE_KEY", w.AlpineKeyFile)
+		ts.Setenv("STRANGER_KEY", w.StrangerKeyFile)
 		cfg := w.Config(ts.Getenv("SERVER")+"/"+args[0], ts.MkAbs("images"))
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]+".yaml"), []byte(cfg), 0o644))
 	},
@@ -95,7 +98,8 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	},
 	// newest DISTRO RELEASE ARCH VARIANT: set $NEWEST_URL, $NEWEST_VERSION
 	// and $NEWEST_DIGEST to what a correct resolve must answer (the
-	// replica's own record of its newest build), to check fetchd's answer.
+	// replica's own record of its newest build), to check fetchd's answer,
+	// and $NEWEST_FILE to the image's path under $WORK.
 	"newest": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 4 {
 			ts.Fatalf("usage: newest DISTRO RELEASE ARCH VARIANT")
@@ -124,6 +128,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Setenv("NEWEST_URL", ts.Getenv("WORLD_URL")+"/"+args[0]+"/"+path)
 		ts.Setenv("NEWEST_VERSION", version)
 		ts.Setenv("NEWEST_DIGEST", digest)
+		ts.Setenv("NEWEST_FILE", ts.Getenv("WORLD_DIR")+"/"+args[0]+"/"+path)
 	},
 	// mode FILE PERM: the file's permission bits are PERM (octal).
 	"mode": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -29,12 +29,16 @@ type stats struct {
 func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact) (state.Entry, stats, error) {
 	defer e.lockArtifact(art.Digest.String())()
 	var st stats
+	sig, err := e.imageSignature(ctx, im, art)
+	if err != nil {
+		return state.Entry{}, st, err
+	}
 	partialDir := e.partialDir()
 	if from := e.installedAs(art.Digest.String()); from != "" {
 		// Another image of this run is the same artifact: copy it (the
 		// copy is hashed and checked like a download) instead of fetching
 		// the same bytes again.
-		if ent, err := e.installCopy(ctx, im, art, from); err == nil {
+		if ent, err := e.installCopy(ctx, im, art, sig, from); err == nil {
 			st.CopiedFrom = filepath.Base(from)
 			return ent, st, nil
 		}
@@ -71,7 +75,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 		return state.Entry{}, st, err
 	}
 	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
-	verifiedBy, err := e.verifyFile(ctx, res.Path, art.Format)
+	verifiedBy, err := e.checkNew(ctx, res.Path, sig, &art)
 	if err != nil {
 		// A file that fails inspection is not kept for a resume: its bytes
 		// matched the digest, so downloading them again cannot help.
@@ -82,7 +86,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 	if err := e.place(res.Path, final); err != nil {
 		return state.Entry{}, st, err
 	}
-	ent, err := e.stamp(im, art, final, append([]string{string(art.Digest.Algorithm)}, verifiedBy...))
+	ent, err := e.stamp(im, art, final, verifiedBy)
 	if err != nil {
 		return state.Entry{}, st, err
 	}
@@ -96,7 +100,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 // installCopy installs art from from, an image this run already installed
 // with the same digest: copied into a partial while hashed, then checked
 // and placed exactly like a download.
-func (e *Engine) installCopy(ctx context.Context, im config.Image, art sdk.Artifact, from string) (state.Entry, error) {
+func (e *Engine) installCopy(ctx context.Context, im config.Image, art sdk.Artifact, sig *imageSig, from string) (state.Entry, error) {
 	partial := download.PartialPath(e.partialDir(), art.Digest) + ".copy"
 	defer os.Remove(partial)
 	if err := copyFile(from, partial); err != nil {
@@ -110,7 +114,7 @@ func (e *Engine) installCopy(ctx context.Context, im config.Image, art sdk.Artif
 		return state.Entry{}, fmt.Errorf("copy of %s has digest %s, want %s", from, got.Short(), art.Digest.Short())
 	}
 	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
-	by, err := e.verifyFile(ctx, partial, art.Format)
+	by, err := e.checkNew(ctx, partial, sig, &art)
 	if err != nil {
 		return state.Entry{}, err
 	}
@@ -118,7 +122,7 @@ func (e *Engine) installCopy(ctx context.Context, im config.Image, art sdk.Artif
 	if err := e.place(partial, final); err != nil {
 		return state.Entry{}, err
 	}
-	ent, err := e.stamp(im, art, final, append([]string{string(art.Digest.Algorithm)}, by...))
+	ent, err := e.stamp(im, art, final, by)
 	if err != nil {
 		return state.Entry{}, err
 	}
@@ -202,6 +206,27 @@ func (e *Engine) verifyFile(ctx context.Context, path string, format sdk.Format)
 	return append(by, "qemu-img check"), nil
 }
 
+// checkNew checks a file whose digest is already known to be art's before
+// it becomes an image: the image signature, if there is one to check (art's
+// Signature then says so), then verifyFile. It returns what VerifiedBy
+// records.
+func (e *Engine) checkNew(ctx context.Context, path string, sig *imageSig, art *sdk.Artifact) ([]string, error) {
+	by := []string{string(art.Digest.Algorithm)}
+	if sig != nil {
+		s, err := sig.check(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		art.Signature = s
+		by = append(by, checkedBySignature)
+	}
+	more, err := e.verifyFile(ctx, path, art.Format)
+	if err != nil {
+		return nil, err
+	}
+	return append(by, more...), nil
+}
+
 // place makes the verified partial the image: read-only, on disk, renamed
 // over the final path, the directory synced.
 func (e *Engine) place(partial, final string) error {
@@ -245,15 +270,19 @@ func (e *Engine) adopt(ctx context.Context, im config.Image, l local, art sdk.Ar
 	if err != nil || got != art.Digest {
 		return state.Entry{}, false
 	}
+	sig, err := e.imageSignature(ctx, im, art)
+	if err != nil {
+		return state.Entry{}, false // the download that follows reports it
+	}
 	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
-	by, err := e.verifyFile(ctx, l.path, art.Format)
+	by, err := e.checkNew(ctx, l.path, sig, &art)
 	if err != nil {
 		return state.Entry{}, false
 	}
 	if err := os.Chmod(l.path, 0o444); err != nil {
 		return state.Entry{}, false
 	}
-	ent, err := e.stamp(im, art, l.path, append([]string{string(art.Digest.Algorithm)}, by...))
+	ent, err := e.stamp(im, art, l.path, by)
 	if err != nil || e.record(im.Name, ent) != nil {
 		return state.Entry{}, false
 	}

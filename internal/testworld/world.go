@@ -14,6 +14,7 @@ import (
 	alpinereplica "github.com/sandlabx/fetchd/plugins/alpine/replica"
 	debianreplica "github.com/sandlabx/fetchd/plugins/debian/replica"
 	ubuntureplica "github.com/sandlabx/fetchd/plugins/ubuntu/replica"
+	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
 )
 
 // World is the three replicas under one root.
@@ -26,6 +27,14 @@ type World struct {
 	// replica's SHA256SUMS: the operator-configured key of the tests (the
 	// built-in source trusts Canonical's key, which cannot sign a replica).
 	UbuntuKeyFile string
+	// AlpineKeyFile holds the public half of the key that signs the Alpine
+	// replica's image .asc files. Config leaves it out (as the built-in
+	// default does: Alpine's key is not confirmed); tests that check image
+	// signatures configure it.
+	AlpineKeyFile string
+	// StrangerKeyFile holds a public key that signs nothing in the world:
+	// the wrong key an operator might configure.
+	StrangerKeyFile string
 }
 
 // Write lays out root/ubuntu, root/debian and root/alpine. content gives
@@ -43,9 +52,21 @@ func Write(root string, content func(string) ([]byte, error)) (*World, error) {
 	if w.Alpine, err = alpinereplica.Write(filepath.Join(root, "alpine"), alpinereplica.Options{Content: content}); err != nil {
 		return nil, fmt.Errorf("alpine replica: %w", err)
 	}
-	w.UbuntuKeyFile = filepath.Join(root, "ubuntu-replica-key.asc")
-	if err := os.WriteFile(w.UbuntuKeyFile, w.Ubuntu.Key().PublicArmored(), 0o644); err != nil {
+	stranger, err := sigtest.NewKey("Stranger, test only", "stranger@example.invalid")
+	if err != nil {
 		return nil, err
+	}
+	w.UbuntuKeyFile = filepath.Join(root, "ubuntu-replica-key.asc")
+	w.AlpineKeyFile = filepath.Join(root, "alpine-replica-key.asc")
+	w.StrangerKeyFile = filepath.Join(root, "stranger-key.asc")
+	for file, key := range map[string][]byte{
+		w.UbuntuKeyFile:   w.Ubuntu.Key().PublicArmored(),
+		w.AlpineKeyFile:   w.Alpine.Key.PublicArmored(),
+		w.StrangerKeyFile: stranger.PublicArmored(),
+	} {
+		if err := os.WriteFile(file, key, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return w, nil
 }

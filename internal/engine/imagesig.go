@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/sdk"
+	"github.com/sandlabx/fetchd/sdk/signature"
+)
+
+// maxImageSignatureBytes bounds a detached image signature: one signature
+// is well under 2 KiB.
+const maxImageSignatureBytes = 64 << 10
+
+// checkedBySignature is what VerifiedBy records for a checked image
+// signature.
+const checkedBySignature = "openpgp-signature"
+
+// imageSig is a detached OpenPGP signature over an image's bytes (Alpine's
+// <image>.asc), fetched and prechecked before the download and checked
+// over the downloaded file before anything else looks at it.
+type imageSig struct {
+	url  string
+	body []byte
+	keys *signature.Keyring
+}
+
+// imageSignature returns the image signature to check for art: when the
+// artifact names one and the operator configured keys for the image's
+// source. Otherwise it returns nil, and the artifact's Signature stands as
+// the source reported it. The signature is fetched now, and everything
+// about it that does not need the image (its form, its signer, its
+// algorithms, its date) is checked now, so a signature that cannot verify
+// fails the image before a byte of it is downloaded.
+func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Artifact) (*imageSig, error) {
+	if art.ImageSignatureURL == "" || im.IsURL() {
+		return nil, nil
+	}
+	keyData := e.Config.Sources[im.Source].KeyData
+	if len(keyData) == 0 {
+		return nil, nil
+	}
+	keys, err := signature.ParseKeyring(keyData...)
+	if err != nil {
+		return nil, fmt.Errorf("keys configured for source %s: %w", im.Source, err)
+	}
+	if e.Metadata == nil {
+		return nil, errors.New("no metadata fetcher to read " + art.ImageSignatureURL)
+	}
+	doc, err := e.Metadata.FetchMetadata(ctx, art.ImageSignatureURL, maxImageSignatureBytes)
+	if err != nil {
+		return nil, fmt.Errorf("image signature: %w", err)
+	}
+	s := &imageSig{url: art.ImageSignatureURL, body: doc.Body, keys: keys}
+	// The data is read only after every other check passed: a reader that
+	// refuses the first read tells the two apart.
+	_, err = signature.VerifyDetachedReaderAt(keys, notYet{}, 1, s.body)
+	if !errors.Is(err, errNotYet) {
+		return nil, s.refused(err)
+	}
+	return s, nil
+}
+
+// check verifies the signature over the file at path (the digest-checked
+// partial) and returns the Signature to record for the image.
+func (s *imageSig) check(ctx context.Context, file string) (sdk.Signature, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return sdk.Signature{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return sdk.Signature{}, err
+	}
+	res, err := signature.VerifyDetachedReaderAt(s.keys, ctxReaderAt{ctx, f}, fi.Size(), s.body)
+	if err != nil {
+		return sdk.Signature{}, s.refused(err)
+	}
+	return sdk.Signature{
+		Status:         sdk.SignatureVerified,
+		KeyFingerprint: res.Fingerprint,
+		SignatureURL:   s.url,
+		KeyOrigin:      sdk.KeyOperator,
+		Detail:         "image signature " + path.Base(s.url) + " checked by fetchd over the downloaded image",
+	}, nil
+}
+
+func (s *imageSig) refused(err error) error {
+	var ve *signature.VerifyError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("image signature %s refused: %w", s.url, err)
+	}
+	return fmt.Errorf("checking image signature %s: %w", s.url, err)
+}
+
+var errNotYet = errors.New("data not read yet")
+
+// notYet is a ReaderAt that refuses every read.
+type notYet struct{}
+
+func (notYet) ReadAt([]byte, int64) (int, error) { return 0, errNotYet }
+
+// ctxReaderAt stops reading when ctx is done.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
+}
