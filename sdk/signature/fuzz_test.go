@@ -20,7 +20,8 @@ func fuzzKeys(f *testing.F) (key, sub *sigtest.Key, kr *signature.Keyring) {
 
 // FuzzVerifyDetached checks that VerifyDetached never panics, that every
 // refusal is a *VerifyError, and that it never accepts a signature over
-// anything but the one message the keys signed.
+// anything but the one message the keys signed; VerifyDetachedReaderAt
+// must agree with it on every input.
 func FuzzVerifyDetached(f *testing.F) {
 	key, sub, kr := fuzzKeys(f)
 	data := []byte(sums)
@@ -37,6 +38,11 @@ func FuzzVerifyDetached(f *testing.F) {
 	f.Add(data, key.PublicBinary())
 	f.Fuzz(func(t *testing.T, signed, sig []byte) {
 		res, err := signature.VerifyDetached(kr, signed, sig, signedAt)
+		// The streaming form must reach the same verdict.
+		res2, err2 := signature.VerifyDetachedReaderAt(kr, bytes.NewReader(signed), int64(len(signed)), sig, signedAt)
+		if (err == nil) != (err2 == nil) || res != res2 {
+			t.Fatalf("VerifyDetached = %+v, %v but VerifyDetachedReaderAt = %+v, %v", res, err, res2, err2)
+		}
 		if err != nil {
 			var ve *signature.VerifyError
 			if !errors.As(err, &ve) {
