@@ -62,18 +62,7 @@ func newSettings(opts []Option) settings {
 // byte; text-mode ones (gpg --textmode) ignore the difference between "\n"
 // and "\r\n", as OpenPGP defines. Any refusal is a *VerifyError.
 func VerifyDetached(k *Keyring, signed, sig []byte, opts ...Option) (Result, error) {
-	if k == nil {
-		return Result{}, errors.New("verify detached signature: nil keyring")
-	}
-	body, err := decodeDetached(sig)
-	if err != nil {
-		return Result{}, err
-	}
-	sigs, err := parseSignatures(body)
-	if err != nil {
-		return Result{}, err
-	}
-	return k.verify(bytes.NewReader(signed), int64(len(signed)), sigs, false, newSettings(opts))
+	return VerifyDetachedReaderAt(k, bytes.NewReader(signed), int64(len(signed)), sig, opts...)
 }
 
 // VerifyDetachedReaderAt is VerifyDetached for data too large to hold in
