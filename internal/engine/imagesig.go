@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/signature"
 )
@@ -64,6 +66,31 @@ func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Ar
 		return nil, s.refused(err)
 	}
 	return s, nil
+}
+
+// checkInstalled checks the image signature of an installed image whose
+// record does not show that check: one installed before the operator
+// configured keys for its source. checked is false when there is nothing
+// to check. On success the record is updated; on failure the image stays
+// where it is (it passed every check of its time) and the error says why
+// it no longer satisfies the configuration.
+func (e *Engine) checkInstalled(ctx context.Context, im config.Image, l local, art sdk.Artifact) (ent state.Entry, checked bool, err error) {
+	if slices.Contains(l.entry.VerifiedBy, checkedBySignature) {
+		return l.entry, false, nil
+	}
+	sig, err := e.imageSignature(ctx, im, art)
+	if err != nil || sig == nil {
+		return l.entry, err != nil, err
+	}
+	s, err := sig.check(ctx, l.path)
+	if err != nil {
+		return l.entry, true, err
+	}
+	ent = l.entry
+	ent.Signature = signatureText(s)
+	ent.VerifiedBy = append(slices.Clone(ent.VerifiedBy), checkedBySignature)
+	ent.VerifiedAt = e.now().UTC()
+	return ent, true, e.record(im.Name, ent)
 }
 
 // check verifies the signature over the file at path (the digest-checked

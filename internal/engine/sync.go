@@ -46,6 +46,15 @@ func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem
 	switch {
 	case l.trusted && l.entry.Digest == art.Digest:
 		r.Outcome = Present
+		ent, checked, err := e.checkInstalled(ctx, im, l, art)
+		switch {
+		case err != nil:
+			r.Outcome, r.Err = Failed, err
+			r.Note = "the image stays on disk; it was installed before keys were configured for " + im.Source
+		case checked:
+			r.Local = &ent
+			r.Note = "image signature checked now: keys were configured for " + im.Source + " after it was installed"
+		}
 		return r
 	case l.trusted && im.Update != config.Always:
 		r.Outcome = Outdated
