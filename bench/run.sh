@@ -221,7 +221,7 @@ if command -v strace >/dev/null; then
 fi
 
 # --- report ------------------------------------------------------------------
-for v in CURL CURLSYNC FD CHAIN SHA CURLC FDC PAR SLOWEST; do
+for v in CURL CURLSYNC FD CHAIN SHA DISK CURLC FDC PAR SLOWEST; do
   eval "$v=\$(awk -v x=\"\$$v\" 'BEGIN {printf \"%.2f\", x}')"
 done
 MIBS() { awk -v s="$1" -v b="$BIG_BYTES" 'BEGIN {printf "%.0f MiB/s", b/1048576/s}'; }
