@@ -18,7 +18,7 @@ import (
 
 // fakePluginModes are the fake plugin's behaviours (testdata/fakeplugin).
 var fakePluginModes = []string{
-	"crash", "hang", "chatty", "notplugin", "oversized", "file-url", "http-url",
+	"crash", "hang", "chatty", "notplugin", "oversized", "file-url", "file-sig-url", "http-url",
 	"slash-name", "dotdot-name", "nonhex-digest", "short-digest",
 }
 
@@ -88,6 +88,9 @@ func TestFaultPlugin(t *testing.T) {
 		},
 		"fileurl": {
 			mode: "file-url", cause: `invalid Resolve answer: url: url "file:///etc/shadow" refused: scheme "file" not allowed (https only)`,
+		},
+		"filesigurl": {
+			mode: "file-sig-url", cause: `invalid Resolve answer: image_signature_url: url "file:///etc/shadow.asc" refused: scheme "file" not allowed (https only)`,
 		},
 		"httpurl": {
 			mode: "http-url", cause: `invalid Resolve answer: url: url "http://fetchd-fault.invalid/debian-13.qcow2" refused: http:// is allowed only on the host of an http:// base_url the operator configured`,

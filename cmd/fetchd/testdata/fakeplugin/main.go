@@ -82,6 +82,7 @@ func (s source) Resolve(context.Context, sdk.ResolveRequest) (sdk.Artifact, erro
 var lies = map[string]func(*sourcev1.Artifact){
 	"oversized":     func(a *sourcev1.Artifact) { a.Version = strings.Repeat("9", 2<<20) },
 	"file-url":      func(a *sourcev1.Artifact) { a.Url = "file:///etc/shadow" },
+	"file-sig-url":  func(a *sourcev1.Artifact) { a.ImageSignatureUrl = "file:///etc/shadow.asc" },
 	"http-url":      func(a *sourcev1.Artifact) { a.Url = "http://fetchd-fault.invalid/debian-13.qcow2" },
 	"slash-name":    func(a *sourcev1.Artifact) { a.FileName = "trixie/debian-13.qcow2" },
 	"dotdot-name":   func(a *sourcev1.Artifact) { a.FileName = ".." },
