@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"text/tabwriter"
 
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -61,13 +62,13 @@ func (a *app) status(ctx context.Context, args []string) error {
 func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 	fmt.Fprintf(w, "images in %s:\n", dir)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := "IMAGE\tSTATE\tSOURCE\tVERSION\tDIGEST\tVERIFIED"
+	header := "IMAGE\tSTATE\tSOURCE\tVERSION\tDIGEST\tVERIFIED\tSIGNED"
 	if check {
 		header += "\tUPSTREAM"
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range results {
-		source, version, digest, verified := "-", "-", "-", "-"
+		source, version, digest, verified, signed := "-", "-", "-", "-", "-"
 		if e := r.Local; e != nil {
 			source = joinNonEmpty(e.Source, e.Release, e.Arch, e.Variant)
 			if source == "" {
@@ -77,8 +78,9 @@ func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 			if !e.VerifiedAt.IsZero() {
 				verified = e.VerifiedAt.UTC().Format("2006-01-02 15:04 UTC")
 			}
+			signed = shortSignature(e.Signature)
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", r.Name, r.Outcome, source, version, digest, verified)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, r.Outcome, source, version, digest, verified, signed)
 		if check {
 			up := "?"
 			if r.Upstream != nil {
@@ -111,4 +113,20 @@ func joinNonEmpty(parts ...string) string {
 		out += p
 	}
 	return out
+}
+
+// verifiedRE matches the signature text state records for a verified
+// signature (engine.signatureText).
+var verifiedRE = regexp.MustCompile(`^verified \(key ([0-9A-F]{40}), (embedded|operator)\)$`)
+
+// shortSignature says in a table cell how an image is vouched for: the
+// signing key's long key id and where the key came from, or "no".
+func shortSignature(s string) string {
+	if m := verifiedRE.FindStringSubmatch(s); m != nil {
+		return "key " + m[1][24:] + " (" + m[2] + ")"
+	}
+	if s == "" {
+		return "-"
+	}
+	return "no"
 }
