@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
@@ -118,7 +119,13 @@ func (e *Engine) verifyOne(ctx context.Context, im config.Image) Result {
 	}
 	ent := l.entry.Stamp(l.fi)
 	ent.VerifiedAt = e.now().UTC()
-	ent.VerifiedBy = append([]string{string(ent.Digest.Algorithm)}, by...)
+	ent.VerifiedBy = []string{string(ent.Digest.Algorithm)}
+	if slices.Contains(l.entry.VerifiedBy, checkedBySignature) {
+		// The signature was checked over exactly these bytes (the digest
+		// still matches), so the check still stands.
+		ent.VerifiedBy = append(ent.VerifiedBy, checkedBySignature)
+	}
+	ent.VerifiedBy = append(ent.VerifiedBy, by...)
 	if err := e.record(im.Name, ent); err != nil {
 		return Result{Outcome: Failed, Local: &ent, Err: err}
 	}
