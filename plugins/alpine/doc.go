@@ -38,9 +38,9 @@
 //     or "<hex>  <image>", read with checksum.ParseBare and the exact image
 //     name.
 //
-// It never reads <image>.asc, latest-releases.yaml or
-// alpinelinux.org/releases.json (another host, which a mirror does not
-// have).
+// It never reads <image>.asc (it passes its URL on for fetchd to check; see
+// Signatures), latest-releases.yaml or alpinelinux.org/releases.json
+// (another host, which a mirror does not have).
 //
 // The image is the newest file in the listing named
 // <cloud>_alpine-<x.y.z>-<arch>-<firmware>-<bootstrap>-r<N>.qcow2 for the
