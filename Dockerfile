@@ -11,7 +11,8 @@
 # To run a lab backend after the sync, see deploy/ (the backend's own image
 # copies /usr/local/bin/fetchd from this one).
 
-FROM golang:1.26.8-bookworm AS build
+# The builder only needs Go: the binary is static (CGO_ENABLED=0).
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
