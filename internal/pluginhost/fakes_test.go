@@ -6,7 +6,6 @@ package pluginhost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 
 	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/testutil/rawplugin"
 	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/checksum"
@@ -59,7 +58,7 @@ func runFake(mode string) {
 				MagicCookieKey:   wire.Handshake.MagicCookieKey,
 				MagicCookieValue: wire.Handshake.MagicCookieValue,
 			},
-			Plugins:    plugin.PluginSet{wire.PluginName: &rawPlugin{srv: &rawServer{}}},
+			Plugins:    plugin.PluginSet{wire.PluginName: rawplugin.Plugin(&rawplugin.Server{})},
 			GRPCServer: plugin.DefaultGRPCServer,
 		})
 	default:
@@ -135,35 +134,6 @@ func (s fakeSource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Ar
 	return sdk.Artifact{}, fmt.Errorf("%s has no line for %s: %w", sumsURL, file, sdk.ErrBadMetadata)
 }
 
-// rawPlugin serves a hand-made SourceService.
-type rawPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	srv *rawServer
-}
-
-func (p *rawPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	sourcev1.RegisterSourceServiceServer(s, p.srv)
-	return nil
-}
-
-func (p *rawPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
-	return nil, errors.New("no client")
-}
-
-type rawServer struct {
-	sourcev1.UnimplementedSourceServiceServer
-	describe *sourcev1.DescribeResponse
-	artifact *sourcev1.Artifact
-}
-
-func (s *rawServer) Describe(context.Context, *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
-	return s.describe, nil
-}
-
-func (s *rawServer) Resolve(context.Context, *sourcev1.ResolveRequest) (*sourcev1.ResolveResponse, error) {
-	return &sourcev1.ResolveResponse{Artifact: s.artifact}, nil
-}
-
 // goodArtifact is a valid answer for release 1.0, x86_64, cloud.
 func goodArtifact() *sourcev1.Artifact {
 	return &sourcev1.Artifact{
@@ -181,7 +151,7 @@ func goodArtifact() *sourcev1.Artifact {
 }
 
 func serveRaw(mode, c string) {
-	desc := describeToProtoForTest(fakeDescription(mode))
+	desc := rawplugin.DescribeToProto(fakeDescription(mode))
 	art := goodArtifact()
 	switch c {
 	case "file-url":
@@ -209,26 +179,5 @@ func serveRaw(mode, c string) {
 		fmt.Fprintf(os.Stderr, "unknown raw case %q\n", c)
 		os.Exit(2)
 	}
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  wire.Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: &rawPlugin{srv: &rawServer{describe: desc, artifact: art}}}},
-		GRPCServer:       plugin.DefaultGRPCServer,
-	})
-}
-
-func describeToProtoForTest(d sdk.Description) *sourcev1.DescribeResponse {
-	out := &sourcev1.DescribeResponse{
-		Name: d.Name, Summary: d.Summary, PluginVersion: d.Version,
-		DefaultBaseUrl: d.DefaultBaseURL, DefaultRelease: d.DefaultRelease, DefaultVariant: d.DefaultVariant,
-	}
-	for _, r := range d.Releases {
-		out.Releases = append(out.Releases, &sourcev1.Release{Name: r.Name, Aliases: r.Aliases, Eol: r.EOL})
-	}
-	for _, a := range d.Arches {
-		out.Arches = append(out.Arches, &sourcev1.Arch{Name: a.Name, Aliases: a.Aliases})
-	}
-	for _, v := range d.Variants {
-		out.Variants = append(out.Variants, &sourcev1.Variant{Name: v.Name})
-	}
-	return out
+	rawplugin.Serve(&rawplugin.Server{Desc: desc, Answer: func(*sourcev1.ResolveRequest) *sourcev1.Artifact { return art }})
 }

@@ -30,11 +30,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
-
 	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
-	"github.com/sandlabx/fetchd/internal/wire"
+	"github.com/sandlabx/fetchd/internal/testutil/rawplugin"
 	"github.com/sandlabx/fetchd/plugins/debian"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -91,48 +88,23 @@ var lies = map[string]func(*sourcev1.Artifact){
 }
 
 func serveRaw(mode string) {
-	srv := &rawServer{desc: describeToProto(debian.New().Describe()), lie: lies[mode]}
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  wire.Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: &rawPlugin{srv: srv}}},
-		GRPCServer:       plugin.DefaultGRPCServer,
-	})
+	desc := rawplugin.DescribeToProto(debian.New().Describe())
+	rawplugin.Serve(&rawplugin.Server{Desc: desc, Answer: func(req *sourcev1.ResolveRequest) *sourcev1.Artifact {
+		art := answer(desc, req)
+		lies[mode](art)
+		return art
+	}})
 }
 
-// rawPlugin serves a hand-made SourceService.
-type rawPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	srv *rawServer
-}
-
-func (p *rawPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	sourcev1.RegisterSourceServiceServer(s, p.srv)
-	return nil
-}
-
-func (p *rawPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
-	return nil, errors.New("fakeplugin: no client side")
-}
-
-type rawServer struct {
-	sourcev1.UnimplementedSourceServiceServer
-	desc *sourcev1.DescribeResponse
-	lie  func(*sourcev1.Artifact)
-}
-
-func (s *rawServer) Describe(context.Context, *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
-	return s.desc, nil
-}
-
-// Resolve answers what the request asks for (the host sends canonical
-// names), valid in every field but the one the mode lies about.
-func (s *rawServer) Resolve(_ context.Context, req *sourcev1.ResolveRequest) (*sourcev1.ResolveResponse, error) {
+// answer is what the request asks for (the host sends canonical names),
+// valid in every field.
+func answer(desc *sourcev1.DescribeResponse, req *sourcev1.ResolveRequest) *sourcev1.Artifact {
 	base := strings.TrimRight(req.GetBaseUrl(), "/")
 	if base == "" {
-		base = s.desc.GetDefaultBaseUrl()
+		base = desc.GetDefaultBaseUrl()
 	}
 	file := fmt.Sprintf("debian-%s-%s-%s-20260101-1.qcow2", req.GetRelease(), req.GetVariant(), req.GetArch())
-	art := &sourcev1.Artifact{
+	return &sourcev1.Artifact{
 		Url:         base + "/fake/20260101-1/" + file,
 		FileName:    file,
 		Version:     "20260101-1",
@@ -144,23 +116,4 @@ func (s *rawServer) Resolve(_ context.Context, req *sourcev1.ResolveRequest) (*s
 		Arch:        req.GetArch(),
 		Variant:     req.GetVariant(),
 	}
-	s.lie(art)
-	return &sourcev1.ResolveResponse{Artifact: art}, nil
-}
-
-func describeToProto(d sdk.Description) *sourcev1.DescribeResponse {
-	out := &sourcev1.DescribeResponse{
-		Name: d.Name, Summary: d.Summary, PluginVersion: d.Version,
-		DefaultBaseUrl: d.DefaultBaseURL, DefaultRelease: d.DefaultRelease, DefaultVariant: d.DefaultVariant,
-	}
-	for _, r := range d.Releases {
-		out.Releases = append(out.Releases, &sourcev1.Release{Name: r.Name, Aliases: r.Aliases, Eol: r.EOL, Summary: r.Summary})
-	}
-	for _, a := range d.Arches {
-		out.Arches = append(out.Arches, &sourcev1.Arch{Name: a.Name, Aliases: a.Aliases})
-	}
-	for _, v := range d.Variants {
-		out.Variants = append(out.Variants, &sourcev1.Variant{Name: v.Name, Summary: v.Summary})
-	}
-	return out
 }
