@@ -59,10 +59,7 @@ func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Ar
 		return nil, fmt.Errorf("image signature: %w", err)
 	}
 	s := &imageSig{url: art.ImageSignatureURL, body: doc.Body, keys: keys}
-	// The data is read only after every other check passed: a reader that
-	// refuses the first read tells the two apart.
-	_, err = signature.VerifyDetachedReaderAt(keys, notYet{}, 1, s.body)
-	if !errors.Is(err, errNotYet) {
+	if err := signature.PrecheckDetached(keys, s.body); err != nil {
 		return nil, s.refused(err)
 	}
 	return s, nil
@@ -125,13 +122,6 @@ func (s *imageSig) refused(err error) error {
 	}
 	return fmt.Errorf("checking image signature %s: %w", s.url, err)
 }
-
-var errNotYet = errors.New("data not read yet")
-
-// notYet is a ReaderAt that refuses every read.
-type notYet struct{}
-
-func (notYet) ReadAt([]byte, int64) (int, error) { return 0, errNotYet }
 
 // ctxReaderAt stops reading when ctx is done.
 type ctxReaderAt struct {

@@ -112,3 +112,27 @@ func TestVerifyDetachedReaderAtRefuses(t *testing.T) {
 		}
 	})
 }
+
+func TestPrecheckDetached(t *testing.T) {
+	t.Parallel()
+	a := newKey(t, "a")
+	other := newKey(t, "other")
+	data := []byte(sums)
+	if err := signature.PrecheckDetached(keyring(t, a), a.SignDetached(data, true), signedAt); err != nil {
+		t.Errorf("a good signature by a key in the keyring: %v", err)
+	}
+	// Without the data a signature over other bytes cannot be told apart:
+	// that is VerifyDetachedReaderAt's job.
+	if err := signature.PrecheckDetached(keyring(t, a), a.SignDetached([]byte("other bytes"), false), signedAt); err != nil {
+		t.Errorf("a signature over other bytes, checked without them: %v", err)
+	}
+	if got := reasonOf(t, signature.PrecheckDetached(keyring(t, a), other.SignDetached(data, true), signedAt)); got != signature.ReasonUnknownSigner {
+		t.Errorf("unknown signer: reason %v, want %v", got, signature.ReasonUnknownSigner)
+	}
+	if got := reasonOf(t, signature.PrecheckDetached(keyring(t, a), []byte("<html>not found</html>"), signedAt)); got != signature.ReasonMalformed {
+		t.Errorf("an HTML page: reason %v, want %v", got, signature.ReasonMalformed)
+	}
+	if err := signature.PrecheckDetached(nil, a.SignDetached(data, true)); err == nil {
+		t.Error("nil keyring accepted")
+	}
+}

@@ -87,6 +87,28 @@ func VerifyDetachedReaderAt(k *Keyring, signed io.ReaderAt, size int64, sig []by
 	return k.verify(signed, size, sigs, false, newSettings(opts))
 }
 
+// PrecheckDetached checks everything about a detached signature that does
+// not need the signed data: its form, that a key in k made it, the
+// algorithms, the dates. A caller about to download gigabytes to verify
+// calls it first, so a signature that cannot verify fails before the
+// download; the verification proper still needs VerifyDetachedReaderAt.
+// Any refusal is a *VerifyError.
+func PrecheckDetached(k *Keyring, sig []byte, opts ...Option) error {
+	if k == nil {
+		return errors.New("precheck detached signature: nil keyring")
+	}
+	body, err := decodeDetached(sig)
+	if err != nil {
+		return err
+	}
+	sigs, err := parseSignatures(body)
+	if err != nil {
+		return err
+	}
+	_, err = k.candidates(sigs, false, newSettings(opts))
+	return err
+}
+
 // decodeDetached returns the packets of a detached signature file.
 func decodeDetached(sig []byte) ([]byte, error) {
 	if len(bytes.TrimLeft(sig, whitespace)) == 0 {
@@ -162,35 +184,15 @@ func parseSignatures(body []byte) ([]rawSignature, error) {
 // signatures over signed. text requires canonical-text signatures (as in a
 // clearsigned document).
 func (k *Keyring) verify(signed io.ReaderAt, size int64, sigs []rawSignature, text bool, st settings) (Result, error) {
-	type candidate struct {
-		key openpgp.Key
-		sig rawSignature
+	cs, err := k.candidates(sigs, text, st)
+	if err != nil {
+		return Result{}, err
 	}
 	var (
-		unknown    []string
-		candidates []candidate
-		firstErr   error
-		good       *Result
+		firstErr error
+		good     *Result
 	)
-	for _, s := range sigs {
-		id, err := issuer(s.sig)
-		if err != nil {
-			return Result{}, err
-		}
-		keys := k.entities.KeysById(id)
-		if len(keys) == 0 {
-			unknown = append(unknown, keyID(id))
-			continue
-		}
-		// ParseKeyring refuses duplicate key ids: keys has one element.
-		if err := precheck(keys[0], s, text, st.now); err != nil {
-			// Any refused signature refuses the whole: no need to read
-			// the data, which may be gigabytes.
-			return Result{}, err
-		}
-		candidates = append(candidates, candidate{keys[0], s})
-	}
-	for _, c := range candidates {
+	for _, c := range cs {
 		res, err := checkData(c.key, c.sig, signed, size, st.now)
 		if err != nil {
 			if firstErr == nil {
@@ -202,18 +204,52 @@ func (k *Keyring) verify(signed io.ReaderAt, size int64, sigs []rawSignature, te
 			good = &res
 		}
 	}
-	switch {
-	case firstErr != nil:
+	if firstErr != nil {
 		return Result{}, firstErr
-	case good != nil:
-		return *good, nil
 	}
-	return Result{}, &VerifyError{
-		Reason:  ReasonUnknownSigner,
-		KeyIDs:  unknown,
-		Keyring: k.Fingerprints(),
-		Detail:  fmt.Sprintf("signed by key id %s, which is not in the keyring %v", joinIDs(unknown), k.fingerprints),
+	return *good, nil
+}
+
+// candidate is a signature made by a key in the keyring.
+type candidate struct {
+	key openpgp.Key
+	sig rawSignature
+}
+
+// candidates returns the signatures made by keys in k, each checked as far
+// as it can be without the signed data. Any refused signature refuses the
+// whole (no need to read the data, which may be gigabytes); none by a key
+// in k is an unknown-signer error.
+func (k *Keyring) candidates(sigs []rawSignature, text bool, st settings) ([]candidate, error) {
+	var (
+		unknown []string
+		out     []candidate
+	)
+	for _, s := range sigs {
+		id, err := issuer(s.sig)
+		if err != nil {
+			return nil, err
+		}
+		keys := k.entities.KeysById(id)
+		if len(keys) == 0 {
+			unknown = append(unknown, keyID(id))
+			continue
+		}
+		// ParseKeyring refuses duplicate key ids: keys has one element.
+		if err := precheck(keys[0], s, text, st.now); err != nil {
+			return nil, err
+		}
+		out = append(out, candidate{keys[0], s})
 	}
+	if len(out) == 0 {
+		return nil, &VerifyError{
+			Reason:  ReasonUnknownSigner,
+			KeyIDs:  unknown,
+			Keyring: k.Fingerprints(),
+			Detail:  fmt.Sprintf("signed by key id %s, which is not in the keyring %v", joinIDs(unknown), k.fingerprints),
+		}
+	}
+	return out, nil
 }
 
 func issuer(sig *packet.Signature) (uint64, error) {
