@@ -37,6 +37,12 @@ if ! diff -r "$gen/fetchd" internal/gen/fetchd; then
   echo "internal/gen is stale: run 'go run github.com/bufbuild/buf/cmd/buf@v1.75.0 generate' and commit"; exit 1
 fi
 
+step "man pages are up to date"
+go run ./cmd/fetchd __man "$gen/man"
+if ! diff -r "$gen/man" docs/man; then
+  echo "docs/man is stale: run 'go run ./cmd/fetchd __man docs/man' and commit"; exit 1
+fi
+
 step "buf breaking (against the previous commit)"
 if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto 2>/dev/null; then
   $BUF breaking --against ".git#ref=HEAD~1"

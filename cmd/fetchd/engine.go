@@ -164,18 +164,16 @@ func (l *lazySources) Source(ctx context.Context, name string) (engine.Resolver,
 
 // reporterFor picks the progress display: bars on a terminal, lines in
 // logs, JSON lines with --log-format json, nothing with --quiet or --json.
-func (a *app) reporterFor() (progressReporter, error) {
+func (a *app) reporterFor() progressReporter {
 	switch {
 	case a.logFormat == "json":
-		return newJSONReporter(a.stderr, 2*time.Second), nil
-	case a.logFormat != "text":
-		return nil, usagef("--log-format: want text or json, got %q", a.logFormat)
+		return newJSONReporter(a.stderr, 2*time.Second)
 	case a.quiet || a.jsonOut:
-		return quietReporter{}, nil
+		return quietReporter{}
 	case isTerminal(a.stderr):
-		return newBarReporter(a.stderr), nil
+		return newBarReporter(a.stderr)
 	}
-	return newLineReporter(a.stderr, 5*time.Second), nil
+	return newLineReporter(a.stderr, 5*time.Second)
 }
 
 func sortedNames(rs []engine.Result) []string {

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -35,15 +36,26 @@ type listJSON struct {
 	Warnings []string     `json:"warnings"`
 }
 
-func (a *app) listSources(ctx context.Context, args []string) error {
-	fs := a.flags("list-sources")
-	pos, _, err := parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) listSourcesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list-sources [flags]",
+		Short: "every source plugin: version, origin, protocol, releases, arches, variants, base URL",
+		Long: `List-sources starts every source plugin fetchd finds (the built-in ones and
+those in the plugin directories) and shows what each offers: its version,
+where it was loaded from (built-in or its path, and what it replaces), the
+protocol version, its releases with their aliases and end of life, its
+architectures and variants, and its default base URL. A plugin that fails
+to start is listed with its error; files that only look like plugins are
+reported as warnings.`,
+		Example: "  fetchd list-sources\n  fetchd list-sources --json\n  FETCHD_PLUGIN_PATH=./plugins fetchd list-sources",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.listSources(cmd.Context())
+		},
 	}
-	if len(pos) > 0 {
-		return usagef("list-sources takes no arguments (got %q)", pos[0])
-	}
+}
+
+func (a *app) listSources(ctx context.Context) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -75,23 +87,18 @@ func (a *app) listSources(ctx context.Context, args []string) error {
 		out.Warnings = append(out.Warnings, p.Error())
 	}
 	if a.jsonOut {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := a.writeJSON(out); err != nil {
 			return err
 		}
 	} else if !a.quiet {
 		writeSourceTable(a.stdout, out.Sources)
 	}
 	for _, w := range out.Warnings {
-		fmt.Fprintf(a.stderr, "fetchd: warning: %s\n", w)
+		a.printError("warning", "", w)
 	}
 	for _, r := range results {
 		if r.err != nil {
-			fmt.Fprintf(a.stderr, "fetchd: error: %v\n", r.err)
-			for _, h := range hints(r.err) {
-				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
-			}
+			a.reportError("error", "", r.err)
 		}
 	}
 	if failed > 0 {

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/metadata"
@@ -43,23 +44,51 @@ type resolveJSON struct {
 	MetadataRead      []string `json:"metadata_read"`
 }
 
-func (a *app) resolve(ctx context.Context, args []string) error {
-	fs := a.flags("resolve")
-	arch := fs.String("arch", "", "architecture (default: this host's)")
-	variant := fs.String("variant", "", "variant (default: the source's)")
-	baseURL := fs.String("base-url", "", "upstream base URL (a mirror or a test server)")
-	pos, _, err := parse(fs, args)
-	if err != nil {
-		return err
+type resolveFlags struct {
+	arch, variant, baseURL string
+}
+
+func (a *app) resolveCmd() *cobra.Command {
+	var f resolveFlags
+	cmd := &cobra.Command{
+		Use:   "resolve SOURCE [RELEASE] [flags]",
+		Short: "what SOURCE would download now: URL, version, checksum, signature, metadata read",
+		Long: `Resolve asks SOURCE's plugin what it would download now for RELEASE (default:
+the source's default release) and prints the answer: the pinned URL, the
+build, the checksum and the file it came from, whether a signature vouched
+for it (and, for a source that signs each image, whether sync will check that
+signature), and every metadata URL the plugin read. Nothing is downloaded.`,
+		Example: `  fetchd resolve ubuntu 24.04
+  fetchd resolve debian 13 --arch arm64
+  fetchd resolve alpine latest-stable --json
+  fetchd resolve ubuntu --base-url http://127.0.0.1:8080/ubuntu`,
+		Args:              resolveArgs,
+		ValidArgsFunction: a.completeSources,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			release := ""
+			if len(args) == 2 {
+				release = args[1]
+			}
+			return a.resolve(cmd.Context(), f, args[0], release)
+		},
 	}
-	if len(pos) < 1 || len(pos) > 2 {
+	fl := cmd.Flags()
+	fl.StringVar(&f.arch, "arch", "", "`ARCH`itecture (default: this host's)")
+	fl.StringVar(&f.variant, "variant", "", "`VARIANT` (default: the source's)")
+	fl.StringVar(&f.baseURL, "base-url", "", "upstream base `URL`: a mirror or a test server (default: the config's, else the source's)")
+	return cmd
+}
+
+func resolveArgs(cmd *cobra.Command, args []string) error {
+	if len(args) < 1 || len(args) > 2 {
 		return &usageError{msg: "usage: fetchd resolve SOURCE [RELEASE] [--arch A] [--variant V] [--base-url URL] [--json]",
 			hint: "run 'fetchd list-sources' to see the sources and their releases"}
 	}
-	source, release := pos[0], ""
-	if len(pos) == 2 {
-		release = pos[1]
-	}
+	return nil
+}
+
+func (a *app) resolve(ctx context.Context, f resolveFlags, source, release string) error {
+	arch, variant, baseURL := &f.arch, &f.variant, &f.baseURL
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -115,9 +144,7 @@ func (a *app) resolve(ctx context.Context, args []string) error {
 		out.MetadataRead = append(out.MetadataRead, f.URL)
 	}
 	if a.jsonOut {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return a.writeJSON(out)
 	}
 	if !a.quiet {
 		writeResolve(a.stdout, out, art)

@@ -2,52 +2,63 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sandlabx/fetchd/internal/engine"
 )
 
-func (a *app) status(ctx context.Context, args []string) error {
-	fs := a.flags("status")
-	check := fs.Bool("check", false, "also ask upstream for its current build")
-	names, _, err := parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) statusCmd() *cobra.Command {
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "status [NAME...] [flags]",
+		Short: "what is on disk: present, missing, modified or outdated, per image",
+		Long: `Status reports, per configured image (or only the NAMEs given), what is on
+disk: present, missing, modified or outdated; the version, digest, when it was
+verified, and whether a signature vouched for it (SIGNED: the signing key's id
+and whether the plugin embeds it or you configured it, or no). Nothing is
+hashed: status reads the records and the files' size and modification time.
+
+With --check it also asks upstream for its current build (UPSTREAM), and an
+image whose upstream build differs is outdated.`,
+		Example: `  fetchd status
+  fetchd status --check
+  fetchd status ubuntu-24-lts.qcow2 --json`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: a.completeImages,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.status(cmd.Context(), args, check)
+		},
 	}
+	cmd.Flags().BoolVar(&check, "check", false, "also ask upstream for its current build")
+	return cmd
+}
+
+func (a *app) status(ctx context.Context, names []string, check bool) error {
 	s, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	results, err := s.engine.Status(ctx, names, *check)
+	results, err := s.engine.Status(ctx, names, check)
 	if err != nil {
-		var ue *engine.UnknownImageError
-		if errors.As(err, &ue) {
-			return &usageError{msg: err.Error()}
-		}
 		return err
 	}
 	if a.jsonOut {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results)}); err != nil {
+		if err := a.writeJSON(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results)}); err != nil {
 			return err
 		}
 	} else if !a.quiet {
-		writeStatus(a.stdout, s.cfg.Dir, results, *check)
+		writeStatus(a.stdout, s.cfg.Dir, results, check)
 	}
 	failed := false
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(a.stderr, "fetchd: error: %s: %v\n", r.Name, r.Err)
-			for _, h := range hints(r.Err) {
-				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
-			}
+			a.reportError("error", r.Name, r.Err)
 		}
 		if !r.Outcome.OK() || r.Err != nil {
 			failed = true
@@ -58,7 +69,6 @@ func (a *app) status(ctx context.Context, args []string) error {
 	}
 	return nil
 }
-
 func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 	fmt.Fprintf(w, "images in %s:\n", dir)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

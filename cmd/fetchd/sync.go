@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -23,30 +23,63 @@ func applyTestHooks(e *engine.Engine) {
 	}
 }
 
-func (a *app) sync(ctx context.Context, args []string) error {
-	fs := a.flags("sync")
-	bestEffort := fs.Bool("best-effort", false, "exit 0 even if some images failed")
-	parallel := fs.Int("parallel", 0, "images to download at once")
-	offline := fs.Bool("offline", false, "use only what is on disk")
-	update := fs.String("update", "", "never, notify or always")
-	names, command, err := parse(fs, args)
-	if err != nil {
-		return err
+type syncFlags struct {
+	bestEffort bool
+	parallel   int
+	offline    bool
+	update     string
+}
+
+func (a *app) syncCmd() *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "sync [NAME...] [flags] [-- CMD ARGS...]",
+		Short: "make the image directory match the config; with -- CMD, exec CMD afterwards",
+		Long: `Sync makes the image directory match the configuration: for each image (or
+only the NAMEs given) it looks at the file and its record, asks the image's
+source for the current build, and downloads, verifies and installs what is
+missing or, per the update policy, outdated. A failure leaves the previous
+image as it was.
+
+With -- CMD ARGS..., fetchd then replaces itself with CMD (exec), which
+inherits its PID and signals: the way to run fetchd as a container's
+entrypoint. CMD is started only if every image is ready, or with
+--best-effort.`,
+		Example: `  fetchd sync
+  fetchd sync debian-13.qcow2 --update always
+  fetchd sync --best-effort -- node server.js
+  fetchd sync --offline --json`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: a.completeImages,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			names, command := args, []string(nil)
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				names, command = args[:dash], args[dash:]
+			}
+			return a.sync(cmd.Context(), f, names, command)
+		},
 	}
-	if *parallel < 0 || *parallel > config.MaxParallel {
-		return usagef("--parallel: want 1 to %d, got %d", config.MaxParallel, *parallel)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.bestEffort, "best-effort", false, "exit 0, and exec CMD, even if some images failed")
+	fl.IntVar(&f.parallel, "parallel", 0, "download `N` images at once, 1 to 16 (default: the config's parallel, 3)")
+	fl.BoolVar(&f.offline, "offline", false, "use only what is on disk: nothing is resolved or fetched")
+	fl.StringVar(&f.update, "update", "", "update `POLICY` for this run: never, notify or always (default: the config's)")
+	_ = cmd.RegisterFlagCompletionFunc("update", cobra.FixedCompletions([]cobra.Completion{"never", "notify", "always"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) error {
+	if f.parallel < 0 || f.parallel > config.MaxParallel {
+		return usagef("--parallel: want 1 to %d, got %d", config.MaxParallel, f.parallel)
 	}
-	progress, err := a.reporterFor()
-	if err != nil {
-		return err
-	}
-	s, err := a.openSession(*offline)
+	progress := a.reporterFor()
+	s, err := a.openSession(f.offline)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if *update != "" {
-		p, err := config.ParsePolicy(*update)
+	if f.update != "" {
+		p, err := config.ParsePolicy(f.update)
 		if err != nil {
 			return usagef("--update: %v", err)
 		}
@@ -59,19 +92,15 @@ func (a *app) sync(ctx context.Context, args []string) error {
 	results, err := s.engine.Sync(ctx, engine.Options{
 		Names:    names,
 		Download: s.cfg.AutoDownload,
-		Offline:  *offline,
-		Parallel: *parallel,
+		Offline:  f.offline,
+		Parallel: f.parallel,
 	})
 	progress.Close()
 	if err != nil {
-		var ue *engine.UnknownImageError
-		if errors.As(err, &ue) {
-			return &usageError{msg: err.Error()}
-		}
 		return err
 	}
 	if note := s.engine.StateNote(); note != "" {
-		fmt.Fprintf(a.stderr, "fetchd: warning: %s\n", note)
+		a.printError("warning", "", note)
 	}
 	a.report(s.cfg, results, "sync")
 
@@ -81,7 +110,7 @@ func (a *app) sync(ctx context.Context, args []string) error {
 			code = exitFailed
 		}
 	}
-	if code != exitOK && *bestEffort {
+	if code != exitOK && f.bestEffort {
 		fmt.Fprintln(a.stderr, "fetchd: some images are not ready; continuing (--best-effort)")
 		code = exitOK
 	}
@@ -92,8 +121,8 @@ func (a *app) sync(ctx context.Context, args []string) error {
 		return nil
 	}
 	if code != exitOK {
-		fmt.Fprintf(a.stderr, "fetchd: error: not starting %s: some images are not ready\n", command[0])
-		fmt.Fprintln(a.stderr, "fetchd: hint: add --best-effort to start it anyway")
+		a.printError("error", "", fmt.Sprintf("not starting %s: some images are not ready", command[0]),
+			"add --best-effort to start it anyway")
 		return &silentError{code: code}
 	}
 	// Hand the process over: plugins stopped, lock released first, so the
@@ -117,10 +146,7 @@ func execCommand(command []string) error {
 // the JSON document with --json.
 func (a *app) report(cfg *config.Config, results []engine.Result, command string) {
 	if a.jsonOut {
-		out := map[string]any{"command": command, "dir": cfg.Dir, "images": resultsToJSON(results)}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
+		_ = a.writeJSON(map[string]any{"command": command, "dir": cfg.Dir, "images": resultsToJSON(results)})
 	} else if !a.quiet {
 		writeSummary(a.stdout, cfg.Dir, results)
 	}
@@ -132,9 +158,6 @@ func (a *app) report(cfg *config.Config, results []engine.Result, command string
 		if r.Outcome.OK() {
 			label = "warning"
 		}
-		fmt.Fprintf(a.stderr, "fetchd: %s: %s: %v\n", label, r.Name, r.Err)
-		for _, h := range hints(r.Err) {
-			fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
-		}
+		a.reportError(label, r.Name, r.Err)
 	}
 }

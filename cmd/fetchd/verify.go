@@ -2,17 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
 
-	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/spf13/cobra"
 )
 
-func (a *app) verify(ctx context.Context, args []string) error {
-	fs := a.flags("verify")
-	names, _, err := parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) verifyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify [NAME...] [flags]",
+		Short: "re-hash each image and run the header and qemu-img checks again",
+		Long: `Verify re-hashes each image (or only the NAMEs given) and runs the qcow2 header
+inspection and qemu-img info and check again. A file that no longer matches
+its record loses the record, so the next sync replaces it. Nothing is
+resolved or downloaded.`,
+		Example: `  fetchd verify
+  fetchd verify debian-13.qcow2 --json`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: a.completeImages,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.verify(cmd.Context(), args)
+		},
 	}
+}
+
+func (a *app) verify(ctx context.Context, names []string) error {
 	s, err := a.openSession(true)
 	if err != nil {
 		return err
@@ -23,10 +35,6 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	}
 	results, err := s.engine.Verify(ctx, names)
 	if err != nil {
-		var ue *engine.UnknownImageError
-		if errors.As(err, &ue) {
-			return &usageError{msg: err.Error()}
-		}
 		return err
 	}
 	a.report(s.cfg, results, "verify")

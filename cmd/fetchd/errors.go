@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sandlabx/fetchd/internal/engine"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // some image or source failed
+	exitUsage  = 2 // bad usage or bad config
+)
+
+// usageError is bad usage or bad configuration: exit code 2.
+type usageError struct {
+	msg  string
+	hint string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// silentError carries an exit code for failures already reported.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// finish prints what a command returned, the one way fetchd prints errors,
+// and picks the exit code.
+func (a *app) finish(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var (
+		se *silentError
+		ue *usageError
+		ui *engine.UnknownImageError
+	)
+	switch {
+	case errors.As(err, &se):
+		return se.code
+	case errors.As(err, &ue):
+		a.printError("error", "", ue.msg, ue.hint)
+		return exitUsage
+	case errors.As(err, &ui):
+		// Naming an image the config does not have is bad usage.
+		a.printError("error", "", err.Error())
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		a.printError("error", "", "interrupted")
+		return exitFailed
+	}
+	a.reportError("error", "", err)
+	return exitFailed
+}
+
+// reportError prints err with the hints its type calls for: "fetchd:
+// LABEL: [SUBJECT: ]ERR", then "fetchd: hint: …" lines. Every error and
+// warning fetchd prints goes through here.
+func (a *app) reportError(label, subject string, err error) {
+	a.printError(label, subject, err.Error(), hints(err)...)
+}
+
+func (a *app) printError(label, subject, msg string, hints ...string) {
+	if subject != "" {
+		msg = subject + ": " + msg
+	}
+	fmt.Fprintf(a.stderr, "fetchd: %s: %s\n", label, msg)
+	for _, h := range hints {
+		if h != "" {
+			fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
+		}
+	}
+}
