@@ -42,10 +42,14 @@ func (a *app) finish(err error) int {
 		se *silentError
 		ue *usageError
 		ui *engine.UnknownImageError
+		sg *signalError
 	)
 	switch {
 	case errors.As(err, &se):
 		return se.code
+	case errors.As(err, &sg):
+		a.printError("error", "", sg.Error())
+		return sg.code()
 	case errors.As(err, &ue):
 		a.printError("error", "", ue.msg, ue.hint)
 		return exitUsage

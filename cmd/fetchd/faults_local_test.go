@@ -70,7 +70,7 @@ func localStart(f *faultWorld, env []string, args ...string) *localProc {
 func localStartAs(f *faultWorld, prefix, env []string, args ...string) *localProc {
 	f.t.Helper()
 	p := &localProc{t: f.t, args: args, done: make(chan struct{})}
-	argv := append(append(append([]string{}, prefix...), "fetchd"), append(args, "--config", f.cfgPath)...)
+	argv := append(append(append([]string{}, prefix...), "fetchd"), withConfig(args, f.cfgPath)...)
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.root, "TMPDIR=" + f.tmp}, f.env...), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -89,6 +89,18 @@ func localStartAs(f *faultWorld, prefix, env []string, args ...string) *localPro
 		}
 	})
 	return p
+}
+
+// withConfig adds --config to args, before a "--" that starts sync's
+// command.
+func withConfig(args []string, cfg string) []string {
+	out := append([]string{}, args...)
+	for i, a := range out {
+		if a == "--" {
+			return append(append(out[:i:i], "--config", cfg), args[i:]...)
+		}
+	}
+	return append(out, "--config", cfg)
 }
 
 func (p *localProc) exited() bool {

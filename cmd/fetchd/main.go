@@ -4,11 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/hashicorp/go-plugin"
 )
@@ -21,7 +20,7 @@ func main() {
 		servePlugin(os.Args[2], os.Args[3:]) // does not return
 	}
 	shortenTempDir()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	plugin.CleanupClients()
@@ -37,7 +36,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		args = []string{} // cobra reads os.Args for nil
 	}
 	root.SetArgs(args)
-	return a.finish(root.ExecuteContext(ctx))
+	err := root.ExecuteContext(ctx)
+	if sg := interruption(ctx); sg != nil && err != nil {
+		// What failed after a signal failed because of it: the exit code
+		// is the signal's, and the command's own report (if any) stands.
+		var se *silentError
+		switch {
+		case errors.As(err, &se) && se.code == sg.code():
+		case errors.As(err, &se), errors.Is(err, context.Canceled):
+			a.printError("error", "", sg.Error())
+		default:
+			a.finish(err)
+			a.printError("error", "", sg.Error())
+		}
+		return sg.code()
+	}
+	return a.finish(err)
 }
 
 // maxTempDir is the longest TMPDIR under which plugin sockets still fit:

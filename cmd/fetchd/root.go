@@ -23,7 +23,9 @@ installs atomically. With no configuration it keeps Ubuntu 24.04, Alpine
 latest-stable and Debian 13 in ./images.
 
 Exit codes: 0 everything asked for is present and verified; 1 some image or
-source failed (0 with sync --best-effort); 2 bad usage or bad config.`,
+source failed (0 with sync --best-effort); 2 bad usage or bad config;
+130 or 143 stopped by SIGINT or SIGTERM (sync then keeps its partial
+downloads for the next run and never starts its CMD).`,
 		Example: `  fetchd sync                                  # the three default images into ./images
   fetchd status --check                        # what is on disk, and what upstream has now
   fetchd sync --best-effort -- node server.js  # a container entrypoint`,

@@ -99,6 +99,9 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 	if err != nil {
 		return err
 	}
+	if sg := interruption(ctx); sg != nil {
+		return a.reportInterrupted(s.cfg, results, sg)
+	}
 	if note := s.engine.StateNote(); note != "" {
 		a.printError("warning", "", note)
 	}
@@ -126,9 +129,30 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		return &silentError{code: code}
 	}
 	// Hand the process over: plugins stopped, lock released first, so the
-	// command inherits neither.
+	// command inherits neither; and not at all after a signal.
 	s.Close()
+	if err := handOver(ctx); err != nil {
+		return a.reportInterrupted(s.cfg, results, interruption(ctx))
+	}
 	return execCommand(command)
+}
+
+// reportInterrupted ends a sync stopped by a signal: one line (or the JSON
+// document, marked interrupted), no CMD, exit code 128+signal. Images cut
+// off keep their partial downloads; their errors only say so.
+func (a *app) reportInterrupted(cfg *config.Config, results []engine.Result, sg *signalError) error {
+	ready := 0
+	for _, r := range results {
+		if r.Outcome.OK() {
+			ready++
+		}
+	}
+	if a.jsonOut {
+		_ = a.writeJSON(map[string]any{"command": "sync", "dir": cfg.Dir, "interrupted": signalName(sg.sig), "images": resultsToJSON(results)})
+	}
+	a.printError("error", "", fmt.Sprintf("%s: %d of %d images ready in %s; partial downloads are kept and the next sync resumes them",
+		sg.Error(), ready, len(results), cfg.Dir))
+	return &silentError{code: sg.code()}
 }
 
 // execCommand replaces fetchd with the command, so that it gets fetchd's
