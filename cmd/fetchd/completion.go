@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/pluginhost"
 )
 
 // Shell completion of arguments. cobra's own completion command
@@ -36,17 +37,18 @@ func (a *app) completeSources(_ *cobra.Command, args []string, _ string) ([]cobr
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	self, err := selfPath()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	cfg, err := config.Load(a.configPath, a.getenv)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	ps, err := a.openPlugins(cfg, nil)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer ps.Close()
+	dirs := pluginhost.SearchPath(cfg.EnvPluginPath, cfg.PluginPath, cfg.File, self)
+	cands, _ := pluginhost.Discover(dirs, builtinNames(), self)
 	var out []cobra.Completion
-	for _, c := range ps.cands {
+	for _, c := range cands {
 		out = append(out, cobra.CompletionWithDesc(c.Name, c.Origin()))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/pluginhost"
 )
 
 // Exit codes.
@@ -42,6 +43,8 @@ func (a *app) finish(err error) int {
 		se *silentError
 		ue *usageError
 		ui *engine.UnknownImageError
+		us *engine.UnknownSourceError
+		ps *pluginhost.UnknownSourceError
 		sg *signalError
 	)
 	switch {
@@ -53,9 +56,10 @@ func (a *app) finish(err error) int {
 	case errors.As(err, &ue):
 		a.printError("error", "", ue.msg, ue.hint)
 		return exitUsage
-	case errors.As(err, &ui):
-		// Naming an image the config does not have is bad usage.
-		a.printError("error", "", err.Error())
+	case errors.As(err, &ui), errors.As(err, &us), errors.As(err, &ps):
+		// An image the config does not have, a source no plugin
+		// provides: bad usage or bad config.
+		a.reportError("error", "", err)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		a.printError("error", "", "interrupted")

@@ -16,6 +16,8 @@ import (
 // hints turns typed errors into advice for the user.
 func hints(err error) []string {
 	var (
+		us  *engine.UnknownSourceError
+		ps  *pluginhost.UnknownSourceError
 		pe  *pluginhost.Error
 		dm  *download.DigestMismatchError
 		ns  *download.NoSpaceError
@@ -29,6 +31,10 @@ func hints(err error) []string {
 		pol *netpolicy.PolicyError
 	)
 	switch {
+	case errors.As(err, &us):
+		return []string{"run 'fetchd list-sources'; a third-party source needs its plugin in a plugin directory"}
+	case errors.As(err, &ps):
+		return []string{"run 'fetchd list-sources' to see every source and where it was loaded from"}
 	case errors.As(err, &pe):
 		switch pe.Kind {
 		case pluginhost.NotAPlugin:

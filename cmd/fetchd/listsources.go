@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/sdk"
 )
 
@@ -60,30 +61,31 @@ func (a *app) listSources(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, err := a.openPlugins(cfg, nil)
+	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true})
 	if err != nil {
 		return err
 	}
-	defer ps.Close()
-	results := startAll(ctx, ps.host, ps.cands)
-	ps.Close() // Describe is all list-sources needs
+	defer e.Close()
+	results := e.Plugins().StartAll(ctx)
+	e.Close() // Describe is all list-sources needs
 
 	out := listJSON{Sources: []sourceJSON{}, Warnings: []string{}}
 	failed := 0
 	for _, r := range results {
-		s := sourceJSON{Name: r.cand.Name, Origin: r.cand.Origin(), Builtin: r.cand.Builtin, Path: r.cand.Path, Shadows: r.cand.Shadows}
-		if r.err != nil {
-			s.Error = r.err.Error()
+		c := r.Candidate
+		s := sourceJSON{Name: c.Name, Origin: c.Origin(), Builtin: c.Builtin, Path: c.Path, Shadows: c.Shadows}
+		if r.Err != nil {
+			s.Error = r.Err.Error()
 			failed++
 		} else {
-			d := r.plugin.Desc
-			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.plugin.Protocol
+			d := r.Plugin.Desc
+			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.Plugin.Protocol
 			s.DefaultBaseURL, s.DefaultRelease, s.DefaultVariant = d.DefaultBaseURL, d.DefaultRelease, d.DefaultVariant
 			s.Releases, s.Arches, s.Variants = d.Releases, d.Arches, d.Variants
 		}
 		out.Sources = append(out.Sources, s)
 	}
-	for _, p := range ps.problems {
+	for _, p := range e.Plugins().Problems() {
 		out.Warnings = append(out.Warnings, p.Error())
 	}
 	if a.jsonOut {
@@ -97,8 +99,8 @@ func (a *app) listSources(ctx context.Context) error {
 		a.printError("warning", "", w)
 	}
 	for _, r := range results {
-		if r.err != nil {
-			a.reportError("error", "", r.err)
+		if r.Err != nil {
+			a.reportError("error", "", r.Err)
 		}
 	}
 	if failed > 0 {

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sandlabx/fetchd/internal/config"
-	"github.com/sandlabx/fetchd/internal/metadata"
-	"github.com/sandlabx/fetchd/internal/netpolicy"
-	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/urlrule"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -88,60 +84,35 @@ func resolveArgs(cmd *cobra.Command, args []string) error {
 }
 
 func (a *app) resolve(ctx context.Context, f resolveFlags, source, release string) error {
-	arch, variant, baseURL := &f.arch, &f.variant, &f.baseURL
+	if f.baseURL != "" {
+		if _, err := urlrule.Check(strings.TrimRight(f.baseURL, "/")+"/x", f.baseURL); err != nil {
+			return usagef("--base-url: %v", err)
+		}
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	srcCfg := cfg.Sources[source]
-	if *baseURL != "" {
-		if _, err := urlrule.Check(strings.TrimRight(*baseURL, "/")+"/x", *baseURL); err != nil {
-			return usagef("--base-url: %v", err)
-		}
-		srcCfg.BaseURL = *baseURL
-	}
-	fetcher, err := metadataFetcher(cfg, srcCfg.BaseURL, nil, false)
+	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true, ExtraHTTPBase: f.baseURL})
 	if err != nil {
 		return err
 	}
-	ps, err := a.openPlugins(cfg, fetcher)
+	defer e.Close()
+	ans, err := e.Lookup(ctx, engine.Query{Source: source, Release: release, Arch: f.arch, Variant: f.variant, BaseURL: f.baseURL})
 	if err != nil {
 		return err
 	}
-	defer ps.Close()
-	p, err := ps.start(ctx, source)
-	if err != nil {
-		return err
-	}
-	if *arch == "" {
-		*arch = runtime.GOARCH
-	}
-	art, err := p.Resolve(ctx, pluginhost.Request{
-		Release: release, Arch: *arch, Variant: *variant,
-		BaseURL: srcCfg.BaseURL, TrustedKeys: srcCfg.KeyData,
-	})
-	if err != nil {
-		return err
-	}
+	art := ans.Artifact
 	out := resolveJSON{
-		Source: p.Name, Origin: p.Origin(),
+		Source: ans.Source, Origin: ans.Origin,
 		Release: art.Release, Arch: art.Arch, Variant: art.Variant,
 		URL: art.URL, FileName: art.FileName, Version: art.Version, Format: string(art.Format), Size: art.Size,
 		Checksum: art.Digest.String(), ChecksumURL: art.ChecksumURL,
 		Signature: string(art.Signature.Status), KeyFingerprint: art.Signature.KeyFingerprint,
 		KeyOrigin: string(art.Signature.KeyOrigin), SignatureURL: art.Signature.SignatureURL,
-		SignatureDetail: art.Signature.Detail,
-		MetadataRead:    []string{},
-	}
-	if art.ImageSignatureURL != "" {
-		out.ImageSignatureURL = art.ImageSignatureURL
-		out.ImageSignature = "not checked: no keys configured for source " + p.Name
-		if len(srcCfg.KeyData) > 0 {
-			out.ImageSignature = "checked by sync over the downloaded image, against the operator's keys for " + p.Name
-		}
-	}
-	for _, f := range fetcher.Log() {
-		out.MetadataRead = append(out.MetadataRead, f.URL)
+		SignatureDetail:   art.Signature.Detail,
+		ImageSignatureURL: art.ImageSignatureURL, ImageSignature: ans.ImageSignature,
+		MetadataRead: ans.MetadataRead,
 	}
 	if a.jsonOut {
 		return a.writeJSON(out)
@@ -213,15 +184,4 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// metadataFetcher builds the fetcher plugins read metadata through: the
-// config's network policy, plain http allowed only on hosts the operator
-// wrote as http:// URLs.
-func metadataFetcher(cfg *config.Config, extraBase string, cache *metadata.Cache, offline bool) (*metadata.Fetcher, error) {
-	p := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
-	if h := urlrule.HTTPHostPort(extraBase); h != "" {
-		p.AllowHTTP = append(p.AllowHTTP, h)
-	}
-	return metadata.New(p, cache, offline)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/metadata"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
 	"github.com/sandlabx/fetchd/internal/state"
@@ -69,6 +70,10 @@ type Engine struct {
 	// resolveCache keeps sources' answers between runs (see
 	// resolvecache.go); nil disables it.
 	resolveCache *resolveCache
+
+	// plugins and fetcher are what Open built (nil otherwise).
+	plugins *pluginhost.Registry
+	fetcher *metadata.Fetcher
 
 	// installed maps an artifact digest to the image file this run
 	// installed it as, so another image of the same artifact is copied

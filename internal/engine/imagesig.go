@@ -40,13 +40,10 @@ type imageSig struct {
 // algorithms, its date) is checked now, so a signature that cannot verify
 // fails the image before a byte of it is downloaded.
 func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Artifact) (*imageSig, error) {
-	if art.ImageSignatureURL == "" || im.IsURL() {
+	if im.IsURL() || !e.checksImageSignature(im.Source, art) {
 		return nil, nil
 	}
 	keyData := e.Config.Sources[im.Source].KeyData
-	if len(keyData) == 0 {
-		return nil, nil
-	}
 	keys, err := signature.ParseKeyring(keyData...)
 	if err != nil {
 		return nil, fmt.Errorf("keys configured for source %s: %w", im.Source, err)

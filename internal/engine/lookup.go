@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/sdk"
+)
+
+// Query asks a source what it would download now (fetchd resolve).
+type Query struct {
+	Source, Release, Arch, Variant string
+	// BaseURL overrides the config's base URL for the source ("" keeps it).
+	BaseURL string
+}
+
+// Answer is a source's answer to a Query, with what sync would do about
+// it.
+type Answer struct {
+	Artifact sdk.Artifact
+	// Source and Origin name the plugin that answered ("built-in" or its
+	// path).
+	Source, Origin string
+	// ImageSignature says whether sync checks the image's own signature
+	// (Artifact.ImageSignatureURL) and why; "" when there is none.
+	ImageSignature string
+	// MetadataRead lists every metadata URL the plugin read, in order.
+	MetadataRead []string
+}
+
+// Lookup asks q.Source's plugin for its current artifact. Nothing is
+// downloaded and nothing in the image directory is touched.
+func (e *Engine) Lookup(ctx context.Context, q Query) (Answer, error) {
+	if q.Arch == "" {
+		q.Arch = e.Arch
+	}
+	sc := e.Config.Sources[q.Source]
+	if q.BaseURL != "" {
+		sc.BaseURL = q.BaseURL
+	}
+	src, err := e.Sources.Source(ctx, q.Source)
+	if err != nil {
+		return Answer{}, err
+	}
+	var (
+		mu   sync.Mutex
+		read = []string{}
+	)
+	req := pluginhost.Request{Release: q.Release, Arch: q.Arch, Variant: q.Variant, BaseURL: sc.BaseURL, TrustedKeys: sc.KeyData,
+		OnFetch: func(url string, _ []byte, _ error) {
+			mu.Lock()
+			defer mu.Unlock()
+			read = append(read, url)
+		}}
+	art, err := src.Resolve(ctx, req)
+	if err != nil {
+		return Answer{}, err
+	}
+	mu.Lock()
+	a := Answer{Artifact: art, Source: q.Source, Origin: q.Source, MetadataRead: append([]string{}, read...)}
+	mu.Unlock()
+	if p, ok := src.(*pluginhost.Plugin); ok {
+		a.Origin = p.Origin()
+	}
+	if art.ImageSignatureURL != "" {
+		a.ImageSignature = "not checked: no keys configured for source " + q.Source
+		if e.checksImageSignature(q.Source, art) {
+			a.ImageSignature = "checked by sync over the downloaded image, against the operator's keys for " + q.Source
+		}
+	}
+	return a, nil
+}
+
+// checksImageSignature is sync's rule for an artifact's own signature:
+// it is checked when the source names one and the operator configured
+// keys for the source.
+func (e *Engine) checksImageSignature(source string, art sdk.Artifact) bool {
+	return art.ImageSignatureURL != "" && len(e.Config.Sources[source].KeyData) > 0
+}

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/metadata"
+	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/qemuimg"
+	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/urlrule"
+)
+
+// OpenOptions say how Open builds an Engine, besides the config.
+type OpenOptions struct {
+	// Self is the executable that serves the built-in sources (fetchd
+	// itself), Builtins their names.
+	Self     string
+	Builtins []string
+	// Offline: metadata comes only from the cache; nothing is fetched.
+	Offline bool
+	// NoMetadataCache: metadata is neither read from nor kept in the
+	// image directory's cache (a one-off look such as resolve).
+	NoMetadataCache bool
+	// ExtraHTTPBase is one more base URL whose host may be plain http
+	// (resolve --base-url); "" for none.
+	ExtraHTTPBase string
+	// Plugins adjusts the plugin host's options (tests shorten deadlines).
+	Plugins func(*pluginhost.Options)
+}
+
+// Open builds everything a command needs from the config, in one place:
+// the network policy (once), shared by the metadata fetcher and the
+// downloader; the plugins of the search path and the built-ins, started
+// lazily with their identity; the qemu-img runner. It checks that every
+// image's source exists. Close the Engine when done.
+func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
+	policy := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
+	if h := urlrule.HTTPHostPort(opts.ExtraHTTPBase); h != "" {
+		policy.AllowHTTP = append(policy.AllowHTTP, h)
+	}
+	client, err := policy.Client()
+	if err != nil {
+		return nil, err
+	}
+	fetcher := &metadata.Fetcher{Client: client, Policy: policy.WithDefaults(), Offline: opts.Offline}
+	if !opts.NoMetadataCache {
+		fetcher.Cache = &metadata.Cache{Dir: filepath.Join(cfg.Dir, state.PrivateDir, "cache", "metadata")}
+	}
+	hostOpts := pluginhost.Options{Fetcher: fetcher}
+	if opts.Plugins != nil {
+		opts.Plugins(&hostOpts)
+	}
+	dirs := pluginhost.SearchPath(cfg.EnvPluginPath, cfg.PluginPath, cfg.File, opts.Self)
+	reg, err := pluginhost.NewRegistry(dirs, opts.Builtins, opts.Self, hostOpts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSources(cfg, reg); err != nil {
+		reg.Close()
+		return nil, err
+	}
+	return &Engine{
+		Config:     cfg,
+		Sources:    registrySources{reg},
+		Metadata:   fetcher,
+		Downloader: download.New(client, policy),
+		QemuImg:    &qemuimg.Runner{},
+		Arch:       runtime.GOARCH,
+		plugins:    reg,
+		fetcher:    fetcher,
+	}, nil
+}
+
+// Plugins is the Engine's plugin registry (nil for an Engine not made by
+// Open).
+func (e *Engine) Plugins() *pluginhost.Registry { return e.plugins }
+
+// Close stops the plugins an Open'ed Engine started.
+func (e *Engine) Close() {
+	if e.plugins != nil {
+		e.plugins.Close()
+	}
+}
+
+// registrySources offers the registry's plugins as Sources, with their
+// identity for the resolve cache.
+type registrySources struct{ reg *pluginhost.Registry }
+
+func (s registrySources) Source(ctx context.Context, name string) (Resolver, error) {
+	p, err := s.reg.Plugin(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s registrySources) Identity(name string) (string, error) { return s.reg.Identity(name) }
+
+// UnknownSourceError is an image whose source no plugin provides: a
+// config error.
+type UnknownSourceError struct {
+	Where  string // file:line, or "built-in config"
+	Image  string
+	Source string
+	Known  []string
+}
+
+func (e *UnknownSourceError) Error() string {
+	return fmt.Sprintf("%s: images.%q: unknown source %q (sources: %s)", e.Where, e.Image, e.Source, strings.Join(e.Known, ", "))
+}
+
+// checkSources refuses a config naming a source no plugin provides.
+func checkSources(cfg *config.Config, reg *pluginhost.Registry) error {
+	have := map[string]bool{}
+	var names []string
+	for _, c := range reg.Candidates() {
+		have[c.Name] = true
+		names = append(names, c.Name)
+	}
+	for _, im := range cfg.Images {
+		if im.Source != "" && !have[im.Source] {
+			where := "built-in config"
+			if cfg.File != "" {
+				where = fmt.Sprintf("%s:%d", cfg.File, im.Line)
+			}
+			return &UnknownSourceError{Where: where, Image: im.Name, Source: im.Source, Known: names}
+		}
+	}
+	return nil
+}
