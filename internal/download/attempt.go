@@ -49,7 +49,11 @@ func (a *attemptRun) run(ctx context.Context) (Result, error) {
 	idle := &netpolicy.IdleTimeoutError{Idle: a.policy.IdleTimeout}
 	hasher := newPipeHasher(h)
 	defer hasher.Sum() // always stop the goroutine
-	g := &guard{base: transport(a.client), policy: a.policy, url: mustCanonical(req.URL), offset: off, size: req.Size, max: req.MaxSize}
+	base := transport(a.client)
+	if req.Transport != nil {
+		base = req.Transport
+	}
+	g := &guard{base: base, policy: a.policy, url: mustCanonical(req.URL), offset: off, size: req.Size, max: req.MaxSize}
 	t := &tracker{
 		url: req.URL, offset: off, size: req.Size, max: req.MaxSize,
 		idle: a.policy.IdleTimeout, onIdle: func() { cancel(idle) }, hasher: hasher,

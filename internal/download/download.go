@@ -26,6 +26,11 @@ type Request struct {
 	Size       int64           // expected size in bytes; 0 = unknown
 	MaxSize    int64           // cap when Size is unknown, and absolute cap; required > 0
 	Progress   func(Progress)  // optional; called at most about 5 times a second, and once at the end
+	// Transport, when set, carries this request's hops instead of the
+	// client's own transport, e.g. one that answers an OCI registry's
+	// authentication challenges (oci.Client.Transport). Every hop still
+	// goes through the Range checks and the redirect policy.
+	Transport http.RoundTripper
 }
 
 // Progress is a snapshot of a download.

@@ -3,6 +3,7 @@ package registry
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -357,3 +358,10 @@ func (r *Registry) Ping(ctx context.Context) (int, error) {
 }
 
 var errNoUser = errors.New("unknown user or wrong password")
+
+// DockerConfig returns a Docker config.json holding user's password for
+// host, as `docker login` writes it without a credential helper.
+func DockerConfig(host, user, pass string) []byte {
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	return []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, host, auth))
+}

@@ -1,0 +1,62 @@
+package oci
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// MovingTag is the tag that follows an image name's newest published build.
+const MovingTag = "latest"
+
+// containerDiskSuffix ends the tags of the containerDisk form of a build.
+const containerDiskSuffix = "-containerdisk"
+
+var (
+	notRepoChars = regexp.MustCompile(`[^a-z0-9]+`)
+	notTagChars  = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+)
+
+// RepositoryName is the repository path component for an image file
+// name: the name without its extension (.qcow2, .img, .raw), lowercased,
+// every run of other characters than a-z and 0-9 made one "-".
+// "ubuntu-24-lts.qcow2" → "ubuntu-24-lts", "My_Custom.qcow2" → "my-custom".
+func RepositoryName(image string) (string, error) {
+	base := strings.ToLower(image)
+	switch ext := path.Ext(base); ext {
+	case ".qcow2", ".img", ".raw":
+		base = strings.TrimSuffix(base, ext)
+	}
+	name := strings.Trim(notRepoChars.ReplaceAllString(base, "-"), "-")
+	if name == "" {
+		return "", fmt.Errorf("image name %q gives no repository name (want letters or digits in it)", image)
+	}
+	return name, nil
+}
+
+// BuildTag is the immutable tag of one build: its upstream version with
+// every character a tag cannot hold made "_", at most 128 characters,
+// e.g. "20261112", "3.22.2-r0", "20261109-2641". A version that cannot
+// start a tag is prefixed with "v".
+func BuildTag(version string) (string, error) {
+	t := notTagChars.ReplaceAllString(version, "_")
+	if t == "" {
+		return "", fmt.Errorf("build version %q gives no tag", version)
+	}
+	if t[0] == '.' || t[0] == '-' {
+		t = "v" + t
+	}
+	if len(t) > 128-len(containerDiskSuffix) {
+		return "", fmt.Errorf("build version %q is too long for a tag", version)
+	}
+	return t, nil
+}
+
+// ContainerDiskTag is the tag of the containerDisk form of the artifact
+// tagged tag.
+func ContainerDiskTag(tag string) string { return tag + containerDiskSuffix }
+
+// SignatureTag is the tag under which the signature of the manifest with
+// digest d ("sha256:<hex>") is stored: "sha256-<hex>.sig".
+func SignatureTag(d string) string { return strings.Replace(d, ":", "-", 1) + ".sig" }
