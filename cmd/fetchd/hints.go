@@ -8,6 +8,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/lock"
 	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/oci"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/qcow2"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
@@ -29,6 +30,8 @@ func hints(err error) []string {
 		be  *lock.BusyError
 		bl  *engine.BlockedError
 		pol *netpolicy.PolicyError
+		oae *oci.AuthError
+		ose *oci.SignatureError
 	)
 	switch {
 	case errors.As(err, &us):
@@ -67,6 +70,10 @@ func hints(err error) []string {
 		return []string{"move it out of the image directory; fetchd replaces only files"}
 	case errors.As(err, &pol):
 		return []string{"fetchd uses https only; plain http is allowed only for hosts you write as http:// in the config (base_url or url)"}
+	case errors.As(err, &oae):
+		return []string{"log in to the registry (docker login, or a config.json named by sources.oci.credentials) with an account that may read (or, to publish, write) this repository"}
+	case errors.As(err, &ose):
+		return []string{"the build was not installed: only builds signed by a key in sources.oci.keys are; publish with fetchd publish --sign-key, or check which key the publisher uses"}
 	case errors.Is(err, syscall.EROFS):
 		return []string{"fetchd writes its lock, state and downloads in the image directory: mount it read-write, or point --dir/FETCHD_DIR at a writable directory"}
 	}

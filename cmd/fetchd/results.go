@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/state"
 )
 
 // resultJSON is one image in --json output.
@@ -30,6 +31,9 @@ type resultJSON struct {
 	Seconds          float64  `json:"seconds,omitempty"`
 	Error            string   `json:"error,omitempty"`
 	Note             string   `json:"note,omitempty"`
+	// Published is the publisher's record of an image installed from an
+	// OCI registry.
+	Published *state.Published `json:"published,omitempty"`
 }
 
 func resultToJSON(r engine.Result) resultJSON {
@@ -38,7 +42,7 @@ func resultToJSON(r engine.Result) resultJSON {
 	if e := r.Local; e != nil {
 		j.Source, j.Release, j.Arch, j.Variant = e.Source, e.Release, e.Arch, e.Variant
 		j.Version, j.Digest, j.Size, j.URL = e.Version, e.Digest.String(), e.Size, e.URL
-		j.VerifiedBy, j.Signature = e.VerifiedBy, e.Signature
+		j.VerifiedBy, j.Signature, j.Published = e.VerifiedBy, e.Signature, e.Published
 		if !e.VerifiedAt.IsZero() {
 			j.VerifiedAt = e.VerifiedAt.UTC().Format(time.RFC3339)
 		}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/state"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -81,6 +83,9 @@ func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 		source, version, digest, verified, signed := "-", "-", "-", "-", "-"
 		if e := r.Local; e != nil {
 			source = joinNonEmpty(e.Source, e.Release, e.Arch, e.Variant)
+			if p := e.Published; p != nil {
+				source = "oci: " + joinNonEmpty(p.Source, p.Release, p.Arch, p.Variant)
+			}
 			if source == "" {
 				source = "url"
 			}
@@ -108,7 +113,18 @@ func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 		if r.Note != "" {
 			fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Note)
 		}
+		if r.Local != nil && r.Local.Published != nil {
+			fmt.Fprintf(w, "  %s: %s\n", r.Name, publishedNote(r.Local.Published))
+		}
 	}
+}
+
+// publishedNote says where an image installed from a registry came from,
+// as its publisher recorded it.
+func publishedNote(p *state.Published) string {
+	return fmt.Sprintf("from %s, published by fetchd %s at %s; upstream %s (%s), %s, checked there by %s",
+		p.Ref, p.FetchdVersion, p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC"),
+		p.UpstreamURL, shortDigest(p.UpstreamDigest), p.Signature, strings.Join(p.VerifiedBy, ", "))
 }
 
 func joinNonEmpty(parts ...string) string {

@@ -97,7 +97,9 @@ type Source struct {
 	// trusts for this source; KeyData holds their contents, read at load.
 	Keys    []string
 	KeyData [][]byte
-	Line    int
+	// OCI holds the settings of the oci source (see oci.go).
+	OCI  OCISource
+	Line int
 }
 
 // Image is one configured image: either a source image (Source, Release and
@@ -120,6 +122,8 @@ type Image struct {
 	// Format is "qcow2" or "raw" for url images and "" for source images
 	// (the plugin announces their format).
 	Format string
+	// Ref is the registry reference of a source oci image (see oci.go).
+	Ref string
 	// Update is the image's own policy, or the global one.
 	Update Policy
 	Line   int
@@ -163,6 +167,9 @@ func (c *Config) HTTPHosts() []string {
 	for _, im := range c.Images {
 		add(im.URL)
 		add(im.ChecksumFileURL)
+	}
+	for _, h := range c.ociHTTPHosts() {
+		add("http://" + h)
 	}
 	slices.Sort(hosts)
 	return hosts

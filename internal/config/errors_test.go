@@ -72,7 +72,7 @@ func TestParseErrors(t *testing.T) {
 		"image null":             {img, `fetchd.yaml:2: images."a.qcow2": needs either source (a source plugin) or url (a direct download)`},
 		"image empty":            {"images:\n  a.qcow2: {}\n", `fetchd.yaml:2: images."a.qcow2": needs either source (a source plugin) or url (a direct download)`},
 		"image string":           {"images:\n  a.qcow2: ubuntu\n", `fetchd.yaml:2: images."a.qcow2": want a mapping (key: value lines), got "ubuntu"`},
-		"image unknown key":      {"images:\n  alpine-3.qcow2:\n    source: alpine\n    relase: edge\n", `fetchd.yaml:4: images."alpine-3.qcow2": unknown key "relase" (known: source, release, arch, variant, url, checksum, format, update)`},
+		"image unknown key":      {"images:\n  alpine-3.qcow2:\n    source: alpine\n    relase: edge\n", `fetchd.yaml:4: images."alpine-3.qcow2": unknown key "relase" (known: source, release, arch, variant, url, checksum, format, update, ref)`},
 		"image duplicate key":    {"images:\n  a.qcow2:\n    source: s\n    release: r\n    source: t\n", `fetchd.yaml:5: images."a.qcow2": duplicate key "source" (first at line 3)`},
 		"image duplicate":        {"images:\n  a.qcow2: {source: s, release: r}\n  a.qcow2: {source: s, release: r}\n", `fetchd.yaml:3: images: duplicate key "a.qcow2" (first at line 2)`},
 		"image case duplicate":   {"images:\n  a.qcow2: {source: s, release: r}\n  A.qcow2: {source: s, release: r}\n", `fetchd.yaml:3: images: image names "A.qcow2" and "a.qcow2" (line 2) differ only in case; the image directory may be on a case-insensitive file system`},

@@ -9,7 +9,7 @@ import (
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update"}
+var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update", "ref"}
 
 // checksumFilePrefix introduces a checksum file URL in an image's checksum.
 const checksumFilePrefix = "file:"
@@ -76,6 +76,8 @@ func (p *parser) image(name string, k, v *yaml.Node, global Policy) (Image, erro
 			}
 		case "update":
 			im.Update, err = p.policy(v, kpath)
+		case "ref":
+			im.Ref, err = p.ociRef(v, kpath)
 		}
 		return err
 	})
@@ -92,6 +94,14 @@ func (p *parser) checkImage(im *Image, path string, k *yaml.Node, keyAt map[stri
 		return p.errAt(k, path, "needs either source (a source plugin) or url (a direct download)")
 	case im.Source != "" && im.URL != "":
 		return p.errAt(keyAt["url"], path, "has both source and url; use one")
+	case keyAt["ref"] != nil && !im.IsOCI():
+		return p.errAt(keyAt["ref"], path, "ref is only for source: oci images (installed from an OCI registry)")
+	case im.IsOCI():
+		for _, key := range []string{"release", "arch", "variant", "checksum", "format"} {
+			if kn := keyAt[key]; kn != nil {
+				return p.errAt(kn, path, "%s is not used by source oci: the build's provenance in the registry says it, and fetchd checks the bytes itself", key)
+			}
+		}
 	case im.Source != "":
 		for _, key := range []string{"checksum", "format"} {
 			if kn := keyAt[key]; kn != nil {

@@ -79,6 +79,9 @@ func Parse(file string, data []byte) (*Config, error) {
 			return nil, err
 		}
 	}
+	if err := p.checkOCIImages(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

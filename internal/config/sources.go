@@ -20,6 +20,11 @@ func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 		}
 		path := child("sources", name)
 		src := Source{Line: k.Line}
+		if name == OCISourceName {
+			err := p.ociSource(v, path, &src)
+			out[name] = src
+			return err
+		}
 		err := p.mapping(v, path, sourceKeys, func(key string, _, v *yaml.Node) error {
 			switch key {
 			case "base_url":

@@ -36,12 +36,15 @@ type MetadataFetcher = pluginhost.MetadataFetcher
 
 // Engine syncs, reports on and verifies one image directory.
 type Engine struct {
-	Config     *config.Config
-	Sources    Sources
-	Metadata   MetadataFetcher
-	Downloader *download.Downloader
-	QemuImg    *qemuimg.Runner
-	Reporter   Reporter
+	Config  *config.Config
+	Sources Sources
+	// HostSources answer for sources the host implements itself (the oci
+	// source), by source name; they win over Sources.
+	HostSources map[string]HostSource
+	Metadata    MetadataFetcher
+	Downloader  *download.Downloader
+	QemuImg     *qemuimg.Runner
+	Reporter    Reporter
 	// Arch is the architecture asked for when an image names none (the
 	// host's, as Go names it).
 	Arch string

@@ -65,6 +65,7 @@ func (e *Engine) install(ctx context.Context, im config.Image, art sdk.Artifact)
 		Digest:     art.Digest,
 		Size:       art.Size,
 		MaxSize:    maxSize,
+		Transport:  e.transport(im),
 		Progress: func(p download.Progress) {
 			wb.kick()
 			e.reporter().Event(Event{Kind: Progress, Image: im.Name, Done: p.Done, Total: p.Total, Reused: p.Reused})
@@ -256,6 +257,9 @@ func (e *Engine) stamp(im config.Image, art sdk.Artifact, final string, verified
 		Version: art.Version, URL: art.URL, Format: string(art.Format), Digest: art.Digest,
 		VerifiedAt: e.now().UTC(), VerifiedBy: verifiedBy,
 		ChecksumURL: art.ChecksumURL, Signature: signatureText(art.Signature),
+	}
+	if hs := e.hostSource(im); hs != nil {
+		hs.Record(im, art, &ent)
 	}
 	return ent.Stamp(fi), nil
 }

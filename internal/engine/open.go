@@ -11,6 +11,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/metadata"
 	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/oci"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
 	"github.com/sandlabx/fetchd/internal/state"
@@ -66,15 +67,22 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		reg.Close()
 		return nil, err
 	}
+	// The oci source is the host's own: registry credentials stay here.
+	ociSource, err := oci.NewSource(cfg, policy)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
 	return &Engine{
-		Config:     cfg,
-		Sources:    registrySources{reg},
-		Metadata:   fetcher,
-		Downloader: download.New(client, policy),
-		QemuImg:    &qemuimg.Runner{},
-		Arch:       runtime.GOARCH,
-		plugins:    reg,
-		fetcher:    fetcher,
+		Config:      cfg,
+		Sources:     registrySources{reg},
+		HostSources: map[string]HostSource{config.OCISourceName: ociSource},
+		Metadata:    fetcher,
+		Downloader:  download.New(client, policy),
+		QemuImg:     &qemuimg.Runner{},
+		Arch:        runtime.GOARCH,
+		plugins:     reg,
+		fetcher:     fetcher,
 	}, nil
 }
 
@@ -125,7 +133,7 @@ func checkSources(cfg *config.Config, reg *pluginhost.Registry) error {
 		names = append(names, c.Name)
 	}
 	for _, im := range cfg.Images {
-		if im.Source != "" && !have[im.Source] {
+		if im.Source != "" && !im.IsOCI() && !have[im.Source] {
 			where := "built-in config"
 			if cfg.File != "" {
 				where = fmt.Sprintf("%s:%d", cfg.File, im.Line)

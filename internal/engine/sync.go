@@ -124,6 +124,9 @@ func entryPtr(l local) *state.Entry {
 
 // target resolves the artifact an image should be.
 func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, error) {
+	if hs := e.hostSource(im); hs != nil {
+		return hs.Resolve(ctx, im)
+	}
 	if im.IsURL() {
 		return e.urlTarget(ctx, im)
 	}

@@ -2,9 +2,10 @@ package oci
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
+
+	"github.com/sandlabx/fetchd/internal/ociref"
 )
 
 // MovingTag is the tag that follows an image name's newest published build.
@@ -13,27 +14,7 @@ const MovingTag = "latest"
 // containerDiskSuffix ends the tags of the containerDisk form of a build.
 const containerDiskSuffix = "-containerdisk"
 
-var (
-	notRepoChars = regexp.MustCompile(`[^a-z0-9]+`)
-	notTagChars  = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-)
-
-// RepositoryName is the repository path component for an image file
-// name: the name without its extension (.qcow2, .img, .raw), lowercased,
-// every run of other characters than a-z and 0-9 made one "-".
-// "ubuntu-24-lts.qcow2" → "ubuntu-24-lts", "My_Custom.qcow2" → "my-custom".
-func RepositoryName(image string) (string, error) {
-	base := strings.ToLower(image)
-	switch ext := path.Ext(base); ext {
-	case ".qcow2", ".img", ".raw":
-		base = strings.TrimSuffix(base, ext)
-	}
-	name := strings.Trim(notRepoChars.ReplaceAllString(base, "-"), "-")
-	if name == "" {
-		return "", fmt.Errorf("image name %q gives no repository name (want letters or digits in it)", image)
-	}
-	return name, nil
-}
+var notTagChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
 // BuildTag is the immutable tag of one build: its upstream version with
 // every character a tag cannot hold made "_", at most 128 characters,
@@ -60,3 +41,12 @@ func ContainerDiskTag(tag string) string { return tag + containerDiskSuffix }
 // SignatureTag is the tag under which the signature of the manifest with
 // digest d ("sha256:<hex>") is stored: "sha256-<hex>.sig".
 func SignatureTag(d string) string { return strings.Replace(d, ":", "-", 1) + ".sig" }
+
+// Ref names a repository, and optionally a tag or digest in it.
+type Ref = ociref.Ref
+
+// ParseRef parses a reference as the operator writes it (ociref.Parse).
+func ParseRef(s string) (Ref, error) { return ociref.Parse(s) }
+
+// RepositoryName is ociref.RepositoryName.
+func RepositoryName(image string) (string, error) { return ociref.RepositoryName(image) }

@@ -21,20 +21,21 @@ func Path(dir string) string { return filepath.Join(dir, PrivateDir, FileName) }
 // fileEntry is Entry as stored: the digest as "sha256:…", times as
 // RFC 3339 with nanoseconds, in UTC.
 type fileEntry struct {
-	Source      string    `json:"source,omitempty"`
-	Release     string    `json:"release,omitempty"`
-	Arch        string    `json:"arch,omitempty"`
-	Variant     string    `json:"variant,omitempty"`
-	Version     string    `json:"version,omitempty"`
-	URL         string    `json:"url,omitempty"`
-	Format      string    `json:"format,omitempty"`
-	Digest      string    `json:"digest"`
-	Size        int64     `json:"size"`
-	MTime       time.Time `json:"mtime"`
-	VerifiedAt  time.Time `json:"verified_at"`
-	VerifiedBy  []string  `json:"verified_by"`
-	ChecksumURL string    `json:"checksum_url,omitempty"`
-	Signature   string    `json:"signature,omitempty"`
+	Source      string     `json:"source,omitempty"`
+	Release     string     `json:"release,omitempty"`
+	Arch        string     `json:"arch,omitempty"`
+	Variant     string     `json:"variant,omitempty"`
+	Version     string     `json:"version,omitempty"`
+	URL         string     `json:"url,omitempty"`
+	Format      string     `json:"format,omitempty"`
+	Digest      string     `json:"digest"`
+	Size        int64      `json:"size"`
+	MTime       time.Time  `json:"mtime"`
+	VerifiedAt  time.Time  `json:"verified_at"`
+	VerifiedBy  []string   `json:"verified_by"`
+	ChecksumURL string     `json:"checksum_url,omitempty"`
+	Signature   string     `json:"signature,omitempty"`
+	Published   *Published `json:"published,omitempty"`
 }
 
 func toFile(e Entry) fileEntry {
@@ -46,7 +47,7 @@ func toFile(e Entry) fileEntry {
 		Source: e.Source, Release: e.Release, Arch: e.Arch, Variant: e.Variant,
 		Version: e.Version, URL: e.URL, Format: e.Format, Digest: e.Digest.String(),
 		Size: e.Size, MTime: e.MTime.UTC(), VerifiedAt: e.VerifiedAt.UTC(), VerifiedBy: by,
-		ChecksumURL: e.ChecksumURL, Signature: e.Signature,
+		ChecksumURL: e.ChecksumURL, Signature: e.Signature, Published: e.Published.utc(),
 	}
 }
 
@@ -63,7 +64,7 @@ func fromFile(f fileEntry) (Entry, error) {
 		Source: f.Source, Release: f.Release, Arch: f.Arch, Variant: f.Variant,
 		Version: f.Version, URL: f.URL, Format: f.Format, Digest: d,
 		Size: f.Size, MTime: f.MTime, VerifiedAt: f.VerifiedAt, VerifiedBy: by,
-		ChecksumURL: f.ChecksumURL, Signature: f.Signature,
+		ChecksumURL: f.ChecksumURL, Signature: f.Signature, Published: f.Published,
 	}, nil
 }
 

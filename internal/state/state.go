@@ -49,6 +49,9 @@ type Entry struct {
 	VerifiedBy  []string
 	ChecksumURL string // the checksum file the digest came from, if any
 	Signature   string // short signature status, e.g. "verified (key ABCD…)"
+	// Published is the publisher's record, for an image installed from an
+	// OCI registry; nil otherwise.
+	Published *Published
 }
 
 // New returns an empty state.
@@ -105,7 +108,7 @@ func (e Entry) validate(name string) error {
 	for _, t := range []struct {
 		field string
 		at    time.Time
-	}{{"mtime", e.MTime}, {"verified_at", e.VerifiedAt}} {
+	}{{"mtime", e.MTime}, {"verified_at", e.VerifiedAt}, {"published.verified_at", e.Published.verifiedAt()}, {"published.published_at", e.Published.publishedAt()}} {
 		// Times are stored in UTC as RFC 3339, which has four-digit years:
 		// an offset can carry 0000-01-01T00:00:00+01:00 out of range.
 		if y := t.at.UTC().Year(); !t.at.IsZero() && (y < 0 || y > 9999) {

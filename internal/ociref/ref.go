@@ -1,7 +1,13 @@
-package oci
+// Package ociref reads references to OCI registries as the operator writes
+// them in the config and on the command line. It is a leaf package so that
+// the config can check references without depending on the registry
+// client (internal/oci).
+package ociref
 
 import (
 	"fmt"
+	"path"
+	"regexp"
 	"strings"
 
 	"oras.land/oras-go/v2/registry"
@@ -25,9 +31,9 @@ type Ref struct {
 // MaxRefBytes bounds a reference.
 const MaxRefBytes = 1024
 
-// ParseRef parses a reference as the operator writes it. A scheme other
+// Parse parses a reference as the operator writes it. A scheme other
 // than http:// or https:// is refused; without one, TLS is used.
-func ParseRef(s string) (Ref, error) {
+func Parse(s string) (Ref, error) {
 	if len(s) > MaxRefBytes {
 		return Ref{}, fmt.Errorf("reference is longer than %d bytes", MaxRefBytes)
 	}
@@ -97,4 +103,23 @@ func (r Ref) Child(image string) (Ref, error) {
 		return Ref{}, fmt.Errorf("repository for %s: %w", image, err)
 	}
 	return c, nil
+}
+
+var notRepoChars = regexp.MustCompile(`[^a-z0-9]+`)
+
+// RepositoryName is the repository path component for an image file
+// name: the name without its extension (.qcow2, .img, .raw), lowercased,
+// every run of other characters than a-z and 0-9 made one "-".
+// "ubuntu-24-lts.qcow2" → "ubuntu-24-lts", "My_Custom.qcow2" → "my-custom".
+func RepositoryName(image string) (string, error) {
+	base := strings.ToLower(image)
+	switch ext := path.Ext(base); ext {
+	case ".qcow2", ".img", ".raw":
+		base = strings.TrimSuffix(base, ext)
+	}
+	name := strings.Trim(notRepoChars.ReplaceAllString(base, "-"), "-")
+	if name == "" {
+		return "", fmt.Errorf("image name %q gives no repository name (want letters or digits in it)", image)
+	}
+	return name, nil
 }

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/oci"
+	"github.com/sandlabx/fetchd/internal/state"
+)
+
+// signPassphraseEnv names a file holding the passphrase of --sign-key.
+const signPassphraseEnv = "FETCHD_SIGN_PASSPHRASE_FILE"
+
+func (a *app) publish(ctx context.Context, args []string) error {
+	fs := a.flags("publish")
+	to := fs.String("to", "", "REGISTRY/REPOSITORY to publish under (http:// for a plain-http registry)")
+	signKey := fs.String("sign-key", "", "OpenPGP secret key file: sign each build's manifest")
+	containerDisk := fs.Bool("containerdisk", false, "also publish each qcow2 build as a KubeVirt containerDisk")
+	names, _, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *to == "" {
+		return &usageError{msg: "publish: --to REGISTRY/REPOSITORY is required", hint: "e.g. fetchd publish --to registry.lab:5000/images"}
+	}
+	root, err := oci.ParseRef(*to)
+	if err != nil {
+		return usagef("publish: --to: %v", err)
+	}
+	if root.Tag != "" || root.Digest != "" {
+		return usagef("publish: --to %s: give a repository root, without a tag or digest (each image gets its own repository and tags under it)", *to)
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	if a.dir != "" {
+		if cfg.Dir, err = filepath.Abs(a.dir); err != nil {
+			return usagef("--dir: %v", err)
+		}
+	}
+	if names, err = publishNames(cfg, names); err != nil {
+		return err
+	}
+	pub, err := a.publisher(cfg, root, *signKey, *containerDisk)
+	if err != nil {
+		return err
+	}
+	st, err := state.Load(cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("reading what %s holds: %w", cfg.Dir, err)
+	}
+	results := make([]publishResult, 0, len(names))
+	for _, n := range names {
+		start := time.Now()
+		p, err := pub.Publish(ctx, st, n)
+		results = append(results, publishResult{p: p, err: err, took: time.Since(start)})
+	}
+	return a.reportPublish(root, results)
+}
+
+// publishNames returns the images to publish: those named, else every
+// configured image.
+func publishNames(cfg *config.Config, names []string) ([]string, error) {
+	if len(names) > 0 {
+		for _, n := range names {
+			if _, ok := cfg.Image(n); !ok {
+				return nil, usagef("publish: no image called %q in the configuration", n)
+			}
+		}
+		return names, nil
+	}
+	for _, im := range cfg.Images {
+		names = append(names, im.Name)
+	}
+	return names, nil
+}
+
+func (a *app) publisher(cfg *config.Config, root oci.Ref, signKey string, containerDisk bool) (*oci.Publisher, error) {
+	policy := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
+	if root.PlainHTTP {
+		policy.AllowHTTP = append(policy.AllowHTTP, root.Registry)
+	}
+	pub := &oci.Publisher{
+		Client:        &oci.Client{Policy: policy, CredentialsFile: cfg.Sources[config.OCISourceName].OCI.Credentials},
+		Dir:           cfg.Dir,
+		To:            root,
+		ContainerDisk: containerDisk,
+		FetchdVersion: version,
+	}
+	if signKey == "" {
+		return pub, nil
+	}
+	key, err := os.ReadFile(signKey)
+	if err != nil {
+		return nil, usagef("publish: --sign-key: %v", err)
+	}
+	var pass []byte
+	if f := a.getenv(signPassphraseEnv); f != "" {
+		if pass, err = os.ReadFile(f); err != nil {
+			return nil, usagef("publish: $%s: %v", signPassphraseEnv, err)
+		}
+		pass = []byte(strings.TrimRight(string(pass), "\r\n"))
+	}
+	if pub.Signer, err = oci.NewSigner(key, pass); err != nil {
+		return nil, usagef("publish: --sign-key %s: %v", signKey, err)
+	}
+	return pub, nil
+}
+
+type publishResult struct {
+	p    oci.Published
+	err  error
+	took time.Duration
+}
+
+func (a *app) reportPublish(root oci.Ref, results []publishResult) error {
+	failed := 0
+	for _, r := range results {
+		if r.err != nil {
+			failed++
+		}
+	}
+	switch {
+	case a.jsonOut:
+		if err := writePublishJSON(a, root, results); err != nil {
+			return err
+		}
+	case !a.quiet:
+		fmt.Fprintf(a.stdout, "fetchd: published %d of %d images to %s\n", len(results)-failed, len(results), root)
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		for _, r := range results {
+			if r.err == nil {
+				fmt.Fprintf(tw, "  ok\t%s\t%s\t%s\n", r.p.Name, r.p.Ref, publishDetail(r))
+			}
+		}
+		tw.Flush()
+	}
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(a.stderr, "fetchd: error: %s: %v\n", r.p.Name, r.err)
+			for _, h := range hints(r.err) {
+				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
+			}
+		}
+	}
+	if failed > 0 {
+		return &silentError{code: exitFailed}
+	}
+	return nil
+}
+
+func publishDetail(r publishResult) string {
+	p := r.p
+	parts := []string{shortDigest(p.Manifest)}
+	switch {
+	case p.Existing:
+		parts = append(parts, "already published")
+	case p.Reused:
+		parts = append(parts, "image already in the registry")
+	}
+	parts = append(parts, fmt.Sprintf("uploaded %s in %s", humanBytes(p.Uploaded), roundDuration(r.took)))
+	if p.Signed != "" {
+		parts = append(parts, "signed by key "+p.Signed[24:])
+	} else {
+		parts = append(parts, "unsigned")
+	}
+	if p.ContainerDisk != nil {
+		parts = append(parts, "containerDisk "+p.ContainerDisk.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12] + "…"
+	}
+	return d
+}
+
+func writePublishJSON(a *app, root oci.Ref, results []publishResult) error {
+	type imageJSON struct {
+		Name          string  `json:"name"`
+		OK            bool    `json:"ok"`
+		Ref           string  `json:"ref,omitempty"`
+		Manifest      string  `json:"manifest,omitempty"`
+		Uploaded      int64   `json:"bytes_uploaded"`
+		Existing      bool    `json:"already_published"`
+		Reused        bool    `json:"image_blob_reused"`
+		Signed        string  `json:"signed_by,omitempty"`
+		SignatureRef  string  `json:"signature_ref,omitempty"`
+		ContainerDisk string  `json:"containerdisk,omitempty"`
+		Seconds       float64 `json:"seconds"`
+		Error         string  `json:"error,omitempty"`
+	}
+	out := []imageJSON{}
+	for _, r := range results {
+		j := imageJSON{Name: r.p.Name, OK: r.err == nil, Uploaded: r.p.Uploaded, Existing: r.p.Existing, Reused: r.p.Reused,
+			Signed: r.p.Signed, Seconds: r.took.Seconds()}
+		if r.err == nil {
+			j.Ref, j.Manifest = r.p.Ref.String(), r.p.Manifest
+			if r.p.Signed != "" {
+				j.SignatureRef = r.p.SignatureRef.String()
+			}
+			if r.p.ContainerDisk != nil {
+				j.ContainerDisk = r.p.ContainerDisk.String()
+			}
+		} else {
+			j.Error = r.err.Error()
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"command": "publish", "to": root.String(), "images": out})
+}
