@@ -3,9 +3,9 @@ package registry
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
