@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/oci"
@@ -19,15 +21,53 @@ import (
 // signPassphraseEnv names a file holding the passphrase of --sign-key.
 const signPassphraseEnv = "FETCHD_SIGN_PASSPHRASE_FILE"
 
-func (a *app) publish(ctx context.Context, args []string) error {
-	fs := a.flags("publish")
-	to := fs.String("to", "", "REGISTRY/REPOSITORY to publish under (http:// for a plain-http registry)")
-	signKey := fs.String("sign-key", "", "OpenPGP secret key file: sign each build's manifest")
-	containerDisk := fs.Bool("containerdisk", false, "also publish each qcow2 build as a KubeVirt containerDisk")
-	names, _, err := parse(fs, args)
-	if err != nil {
-		return err
+// publishFlags are publish's own flags.
+type publishFlags struct {
+	to            string
+	signKey       string
+	containerDisk bool
+}
+
+func (a *app) publishCmd() *cobra.Command {
+	var f publishFlags
+	cmd := &cobra.Command{
+		Use:   "publish [NAME...] --to REGISTRY/REPOSITORY [flags]",
+		Short: "push verified builds, with provenance, to an OCI registry",
+		Long: `Publish pushes the verified build of each configured image (or only the NAMEs
+given) to an OCI registry, for other hosts to install with the oci source.
+Each image goes to the repository REGISTRY/REPOSITORY/<name without extension>:
+the image bytes as one blob, a provenance config blob (source, release, arch,
+variant, build, upstream URL and digest, how fetchd verified it, fetchd's
+version, the time), tagged with its build (immutable: publish refuses to
+move it to another build) and "latest". A build already in the registry
+uploads nothing.
+
+With --sign-key the manifest digest is signed (OpenPGP) and the signature
+stored under the tag sha256-<hex>.sig in the same repository. A passphrase,
+if the key has one, is read from the file $FETCHD_SIGN_PASSPHRASE_FILE.
+With --containerdisk each qcow2 build is also published as a KubeVirt
+containerDisk, tagged <build>-containerdisk and latest-containerdisk.
+
+Registry credentials come from sources.oci.credentials (a Docker config.json)
+or Docker's own config.json and its credential helpers. The registry is
+https unless written as http://.`,
+		Example: `  fetchd publish --to registry.lab:5000/images
+  fetchd publish ubuntu-24-lts.qcow2 --to registry.lab:5000/images --sign-key publisher.asc
+  fetchd publish --to http://127.0.0.1:5000/images --containerdisk`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: a.completeImages,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.publish(cmd.Context(), args, f)
+		},
 	}
+	cmd.Flags().StringVar(&f.to, "to", "", "publish under `REGISTRY/REPOSITORY` (http:// for a plain-http registry)")
+	cmd.Flags().StringVar(&f.signKey, "sign-key", "", "sign each build's manifest with the OpenPGP secret key in `FILE`")
+	cmd.Flags().BoolVar(&f.containerDisk, "containerdisk", false, "also publish each qcow2 build as a KubeVirt containerDisk")
+	return cmd
+}
+
+func (a *app) publish(ctx context.Context, names []string, f publishFlags) error {
+	to, signKey, containerDisk := &f.to, &f.signKey, &f.containerDisk
 	if *to == "" {
 		return &usageError{msg: "publish: --to REGISTRY/REPOSITORY is required", hint: "e.g. fetchd publish --to registry.lab:5000/images"}
 	}
