@@ -165,6 +165,14 @@ func (d Description) Canonical(release, arch, variant string) (r, a, v string, e
 	return rel.Name, a, v, nil
 }
 
+// CanonicalRelease returns the canonical name of the release called name
+// (a name or an alias); the error wraps ErrNotFound and lists what the
+// source offers.
+func (d Description) CanonicalRelease(name string) (string, error) {
+	r, err := d.release(name)
+	return r.Name, err
+}
+
 func (d Description) release(name string) (Release, error) {
 	for _, r := range d.Releases {
 		if r.Name == name {

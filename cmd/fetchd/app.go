@@ -17,11 +17,17 @@ type app struct {
 	quiet       bool
 	logFormat   string
 	showVersion bool
+
+	// warnings are the plugin warnings the command announced (announce),
+	// for its JSON document.
+	warnings []string
 }
 
 // writeJSON writes v as the command's one JSON document on stdout (--json).
 func (a *app) writeJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	// Text that reaches a JSON document is for programs: "<" stays "<".
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

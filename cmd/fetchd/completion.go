@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 )
 
@@ -45,8 +46,7 @@ func (a *app) completeSources(_ *cobra.Command, args []string, _ string) ([]cobr
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	dirs := pluginhost.SearchPath(cfg.EnvPluginPath, cfg.PluginPath, cfg.File, self)
-	cands, _ := pluginhost.Discover(dirs, builtinNames(), self)
+	cands, _ := pluginhost.Discover(engine.PluginSearch(cfg, self, builtinNames()))
 	var out []cobra.Completion
 	for _, c := range cands {
 		out = append(out, cobra.CompletionWithDesc(c.Name, c.Origin()))

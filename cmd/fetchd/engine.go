@@ -42,12 +42,42 @@ func (a *app) openEngine(cfg *config.Config, opts engine.OpenOptions) (*engine.E
 		return nil, err
 	}
 	opts.Self, opts.Builtins, opts.Plugins = self, builtinNames(), testPluginOptions
+	opts.Launcher = []string{self, launchCommand}
 	e, err := engine.Open(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	applyTestHooks(e)
 	return e, nil
+}
+
+// announce prints (and keeps for --json) the warnings about the plugins
+// behind the given sources: skipped plugin files and plugins that replace
+// a built-in source. Every command that uses sources calls it first.
+func (a *app) announce(e *engine.Engine, sources []string) {
+	a.warnings = e.Plugins().Warnings(sources)
+	for _, w := range a.warnings {
+		a.printError("warning", "", w)
+	}
+}
+
+// imageSources are the sources of the configured images.
+func imageSources(cfg *config.Config) []string {
+	var out []string
+	for _, im := range cfg.Images {
+		if im.Source != "" {
+			out = append(out, im.Source)
+		}
+	}
+	return out
+}
+
+// jsonWarnings is a.warnings for a JSON document: never null.
+func (a *app) jsonWarnings() []string {
+	if a.warnings == nil {
+		return []string{}
+	}
+	return a.warnings
 }
 
 // lockDir takes the directory lock, waiting (with a message) for another

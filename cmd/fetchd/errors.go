@@ -7,6 +7,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // Exit codes.
@@ -76,14 +77,17 @@ func (a *app) reportError(label, subject string, err error) {
 	a.printError(label, subject, err.Error(), hints(err)...)
 }
 
+// printError prints one error or warning line and its hints. The text may
+// carry what a plugin or a server sent, so it is escaped: no escape
+// sequence or bidi control of theirs reaches a terminal or a log.
 func (a *app) printError(label, subject, msg string, hints ...string) {
 	if subject != "" {
 		msg = subject + ": " + msg
 	}
-	fmt.Fprintf(a.stderr, "fetchd: %s: %s\n", label, msg)
+	fmt.Fprintf(a.stderr, "fetchd: %s: %s\n", label, textsafe.Escape(msg))
 	for _, h := range hints {
 		if h != "" {
-			fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
+			fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", textsafe.Escape(h))
 		}
 	}
 }

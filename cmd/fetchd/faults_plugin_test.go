@@ -9,9 +9,11 @@ package main
 // plugin process is left running.
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -20,6 +22,7 @@ import (
 var fakePluginModes = []string{
 	"crash", "hang", "chatty", "notplugin", "oversized", "file-url", "file-sig-url", "http-url",
 	"slash-name", "dotdot-name", "nonhex-digest", "short-digest",
+	"honest", "fork-child", "setsid-child", "stderr-holder", "escapes",
 }
 
 // fakePlugins builds the fake plugin (once per run of the test that calls
@@ -138,4 +141,207 @@ func TestFaultPlugin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runThen runs `fetchd <args> --config <file> -- <command...>`: a sync that
+// execs command when it is done.
+func (f *faultWorld) runThen(args []string, command ...string) runResult {
+	f.t.Helper()
+	all := append(append(append([]string{}, args...), "--config", f.cfgPath, "--"), command...)
+	return f.runRaw(all...)
+}
+
+// leftoverProbe is a command for `sync -- CMD` that writes to file the
+// /proc entries of every process still running with a plugin's
+// environment (a socket directory under the world's TMPDIR) at the moment
+// CMD starts: it must find none.
+func (f *faultWorld) leftoverProbe(file string) []string {
+	script := `for e in /proc/[0-9]*/environ; do
+  if tr '\0' '\n' < "$e" 2>/dev/null | grep -q "^PLUGIN_UNIX_SOCKET_DIR=$1"; then
+    echo "$e: $(tr '\0' ' ' < "${e%/environ}/cmdline")"
+  fi
+done > "$2"`
+	return []string{"sh", "-c", script, "probe", f.tmp, file}
+}
+
+// TestFaultPluginProcessTree: a plugin that leaves processes behind (a
+// child in its process group, a daemon that left its session, a child
+// holding its stderr open, which used to keep fetchd waiting for it) has
+// its whole tree stopped when fetchd is done with it. Each child sleeps an
+// hour: if fetchd waited for any of them, `sync -- CMD` would never start
+// CMD and the run would hit the suite's timeout. Instead CMD starts, and
+// at that moment no process of the plugin is left (the probe), and none
+// afterwards (check). Every wait in fetchd's stop path is bounded (one
+// second for the launcher to stop the tree, one for the pipes to close),
+// so CMD starts within two seconds of the summary by construction; the
+// elapsed time is logged, not asserted.
+func TestFaultPluginProcessTree(t *testing.T) {
+	t.Parallel()
+	plugins := fakePlugins(t)
+	world := newFaultWorld(t)
+	for _, mode := range []string{"fork-child", "setsid-child", "stderr-holder"} {
+		t.Run(mode, func(t *testing.T) {
+			f := *world
+			f.t = t
+			dir := filepath.Join(plugins, mode)
+			f.env = []string{"FETCHD_PLUGIN_PATH=" + dir}
+			probe := filepath.Join(t.TempDir(), "leftover")
+			res := f.runThen([]string{"sync", "--best-effort"}, f.leftoverProbe(probe)...)
+			f.check(res, expect{code: 0})
+			left, err := os.ReadFile(probe)
+			if err != nil {
+				t.Fatalf("CMD did not run (no probe output: %v)\nstdout:\n%s\nstderr:\n%s", err, res.stdout, res.stderr)
+			}
+			if len(left) > 0 {
+				t.Errorf("plugin processes still running when CMD started:\n%s", left)
+			}
+			if !strings.Contains(res.stdout, "3 of 3 images ready") {
+				t.Errorf("no summary before CMD:\n%s", res.stdout)
+			}
+			want := "source debian is served by the plugin " + filepath.Join(dir, "fetchd-plugin-debian") + " (found on the plugin path), which replaces the built-in debian source"
+			if !strings.Contains(res.stderr, "fetchd: warning: "+want) {
+				t.Errorf("the replacement of the built-in source is not announced:\n%s", res.stderr)
+			}
+			t.Logf("sync and CMD took %s in all", res.elapsed)
+		})
+	}
+}
+
+// TestFaultPluginWhoMayBeAPlugin: a plugin binary that someone other than
+// root (or fetchd's uid) could have put there or could change is not run;
+// fetchd says which file and why, and uses the built-in source instead.
+func TestFaultPluginWhoMayBeAPlugin(t *testing.T) {
+	t.Parallel()
+	plugins := fakePlugins(t)
+	world := newFaultWorld(t)
+	honest := filepath.Join(plugins, "honest", "fetchd-plugin-debian")
+	place := func(t *testing.T, dir string, mode os.FileMode, uid int) string {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, "fetchd-plugin-debian")
+		data, err := os.ReadFile(honest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(dst, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	cases := map[string]struct {
+		// setup lays out the plugin directory and returns it, the plugin
+		// path as found, and the reason the warning must give ("" when the
+		// plugin is fine and must be used).
+		setup func(t *testing.T, root string) (dir, path, reason string)
+	}{
+		"in a world-writable directory": {func(t *testing.T, root string) (string, string, string) {
+			dir := filepath.Join(root, "open")
+			p := place(t, dir, 0o777, 0)
+			return dir, p, dir + ": directory writable by group and others (mode 0777)"
+		}},
+		"owned by another uid": {func(t *testing.T, root string) (string, string, string) {
+			dir := filepath.Join(root, "nobody")
+			p := place(t, dir, 0o755, 65534)
+			return dir, p, p + ": owned by uid 65534; a plugin and every directory above it must be owned by root or by fetchd's uid 0"
+		}},
+		"a symlink into a world-writable directory": {func(t *testing.T, root string) (string, string, string) {
+			target := place(t, filepath.Join(root, "open"), 0o777, 0)
+			dir := filepath.Join(root, "links")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, "fetchd-plugin-debian")
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			return dir, p, "symlink to " + target + ": " + filepath.Join(root, "open") + ": directory writable by group and others"
+		}},
+		"a symlink to a safe binary": {func(t *testing.T, root string) (string, string, string) {
+			dir := filepath.Join(root, "links")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, "fetchd-plugin-debian")
+			if err := os.Symlink(honest, p); err != nil {
+				t.Fatal(err)
+			}
+			return dir, p, ""
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := *world
+			f.t = t
+			dir, path, reason := tc.setup(t, t.TempDir())
+			f.env = []string{"FETCHD_PLUGIN_PATH=" + dir}
+			res := f.syncJSON()
+			f.check(res, expect{code: 0})
+			var doc struct {
+				Warnings []string `json:"warnings"`
+			}
+			if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+				t.Fatal(err)
+			}
+			want := "plugin " + path + ": ignored: " + reason
+			if reason == "" {
+				want = "source debian is served by the plugin " + path + " (found on the plugin path), which replaces the built-in debian source"
+			}
+			if !strings.Contains(res.stderr, "fetchd: warning: "+want) {
+				t.Errorf("stderr does not warn %q:\n%s", want, res.stderr)
+			}
+			found := false
+			for _, w := range doc.Warnings {
+				found = found || strings.HasPrefix(w, want)
+			}
+			if !found {
+				t.Errorf("--json warnings %q do not hold %q", doc.Warnings, want)
+			}
+		})
+	}
+}
+
+// TestFaultPluginEscapes: what a plugin says reaches the terminal and the
+// logs with its escape sequences and bidi controls made visible, never
+// acted on.
+func TestFaultPluginEscapes(t *testing.T) {
+	t.Parallel()
+	plugins := fakePlugins(t)
+	f := newFaultWorld(t)
+	f.addImages("  debian-13-nocloud.qcow2: {source: debian, release: \"13\", variant: nocloud}\n")
+	f.env = []string{"FETCHD_PLUGIN_PATH=" + filepath.Join(plugins, "escapes")}
+	res := f.syncJSON()
+	f.check(res, expect{code: 1, failed: map[string]string{"debian-13-nocloud.qcow2": "fakeplugin: "}})
+	want := `fakeplugin: \x1b]0;owned\x07\x1b[2J\x1b[31mall good\x1b[0m\x0dREWRITTEN \u{202e}exe.txt\u{202c} end`
+	if line := srvStderrLine(res, "error", "debian-13-nocloud.qcow2"); !strings.Contains(line, want) {
+		t.Errorf("the plugin's error is not escaped as %q:\n%s", want, line)
+	}
+	for _, out := range []string{res.stderr, res.stdout} {
+		if i := strings.IndexFunc(out, func(r rune) bool {
+			return r == 0x1b || r == '\r' || r == 0x07 || r == '\u202e' || r == '\u202c'
+		}); i >= 0 {
+			t.Errorf("raw control or bidi character at offset %d of the output:\n%q", i, out)
+		}
+	}
+}
+
+// TestFaultPluginDeepManifest: a Debian manifest nested tens of thousands
+// deep (once enough to drive the plugin to over a gigabyte) is refused at
+// once, naming the limit, and the plugin runs under a memory limit anyway.
+func TestFaultPluginDeepManifest(t *testing.T) {
+	t.Parallel()
+	f := newFaultWorld(t)
+	f.addImages("  debian-13-nocloud.qcow2: {source: debian, release: \"13\", variant: nocloud}\n")
+	b := f.world.Debian.Newest("13", runtime.GOARCH, "nocloud")
+	deep := strings.Repeat(`{"a":`, 3<<20/5)
+	f.serveFile("upstream/debian/"+b.ManifestPath, []byte(deep))
+	res := f.syncJSON()
+	f.check(res, expect{code: 1, failed: map[string]string{"debian-13-nocloud.qcow2": "nested deeper than 32 levels"}})
 }

@@ -133,9 +133,15 @@ type runResult struct {
 // every fault case must end on its own.
 func (f *faultWorld) run(args ...string) runResult {
 	f.t.Helper()
+	return f.runRaw(append(args, "--config", f.cfgPath)...)
+}
+
+// runRaw is run with exactly args.
+func (f *faultWorld) runRaw(args ...string) runResult {
+	f.t.Helper()
 	ctx, cancel := context.WithTimeout(f.t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "fetchd", append(args, "--config", f.cfgPath)...)
+	cmd := exec.CommandContext(ctx, "fetchd", args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.root, "TMPDIR=" + f.tmp}, f.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

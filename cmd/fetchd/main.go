@@ -8,23 +8,66 @@ import (
 	"io"
 	"log"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
+
+	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/proctree"
 )
 
 func main() {
 	// go-plugin reports some broker events through the standard logger;
 	// fetchd reports what matters itself.
 	log.SetOutput(io.Discard)
+	if len(os.Args) > 1 && os.Args[1] == launchCommand {
+		pluginhost.LaunchMain(os.Args[2:]) // does not return
+	}
 	if len(os.Args) > 2 && os.Args[1] == pluginCommand {
 		servePlugin(os.Args[2], os.Args[3:]) // does not return
 	}
+	ownsProcess = true
+	// A backstop: a plugin's orphans that somehow left its launcher's
+	// tree are re-parented to fetchd, not to init, and endOrphans finds
+	// them. Without the capability plugins are still stopped through their
+	// launchers.
+	_ = proctree.SetSubreaper()
 	shortenTempDir()
 	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	plugin.CleanupClients()
+	cleanupClients()
+	endOrphans()
 	os.Exit(code)
+}
+
+// ownsProcess is true in the fetchd process itself and false in tests that
+// call run directly: only the former may kill and reap all its children.
+var ownsProcess bool
+
+// endOrphans kills and reaps whatever is still running below fetchd: by the
+// time a command has finished (or is about to exec its CMD), every plugin
+// has been stopped and nothing fetchd started is still needed.
+func endOrphans() {
+	if !ownsProcess {
+		return
+	}
+	_, _ = proctree.Kill(os.Getpid())
+	proctree.ReapFor(time.Second)
+}
+
+// cleanupClients stops any go-plugin client still registered, waiting at
+// most a few seconds: the plugin host has stopped its plugins already.
+func cleanupClients() {
+	done := make(chan struct{})
+	go func() {
+		plugin.CleanupClients()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
 }
 
 // run executes one fetchd command line and returns the exit code. Only run
@@ -55,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 // maxTempDir is the longest TMPDIR under which plugin sockets still fit:
-// go-plugin makes them as <TMPDIR>/fetchd-plugins-<n>/plugin<n>, and a Unix
+// go-plugin makes them as <TMPDIR>/plugin-dir<n>/plugin<n>, and a Unix
 // socket path has at most 107 bytes.
 const maxTempDir = 60
 

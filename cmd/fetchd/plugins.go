@@ -13,8 +13,13 @@ import (
 )
 
 // pluginCommand is the hidden command with which fetchd re-executes itself
-// to serve a built-in source as a plugin process.
-const pluginCommand = "__plugin"
+// to serve a built-in source as a plugin process; launchCommand the one
+// with which it runs every plugin process under its limits
+// (pluginhost.LaunchMain).
+const (
+	pluginCommand = "__plugin"
+	launchCommand = "__launch"
+)
 
 // builtins are the sources compiled into fetchd.
 var builtins = map[string]func() sdk.Source{

@@ -38,6 +38,9 @@ type resolveJSON struct {
 	ImageSignatureURL string   `json:"image_signature_url,omitempty"`
 	ImageSignature    string   `json:"image_signature,omitempty"`
 	MetadataRead      []string `json:"metadata_read"`
+	// Warnings are the plugin warnings printed on stderr too: skipped
+	// plugin files, a plugin that replaces a built-in source.
+	Warnings []string `json:"warnings"`
 }
 
 type resolveFlags struct {
@@ -98,6 +101,7 @@ func (a *app) resolve(ctx context.Context, f resolveFlags, source, release strin
 		return err
 	}
 	defer e.Close()
+	a.announce(e, []string{source})
 	ans, err := e.Lookup(ctx, engine.Query{Source: source, Release: release, Arch: f.arch, Variant: f.variant, BaseURL: f.baseURL})
 	if err != nil {
 		return err
@@ -113,6 +117,7 @@ func (a *app) resolve(ctx context.Context, f resolveFlags, source, release strin
 		SignatureDetail:   art.Signature.Detail,
 		ImageSignatureURL: art.ImageSignatureURL, ImageSignature: ans.ImageSignature,
 		MetadataRead: ans.MetadataRead,
+		Warnings:     a.jsonWarnings(),
 	}
 	if a.jsonOut {
 		return a.writeJSON(out)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // resultJSON is one image in --json output.
@@ -51,7 +52,7 @@ func resultToJSON(r engine.Result) resultJSON {
 		j.UpstreamVersion, j.UpstreamDigest, j.UpstreamURL = u.Version, u.Digest.String(), u.URL
 	}
 	if r.Err != nil {
-		j.Error = r.Err.Error()
+		j.Error = textsafe.Escape(r.Err.Error())
 	}
 	return j
 }

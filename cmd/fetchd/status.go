@@ -46,12 +46,15 @@ func (a *app) status(ctx context.Context, names []string, check bool) error {
 		return err
 	}
 	defer s.Close()
+	if check {
+		a.announce(s.engine, imageSources(s.cfg))
+	}
 	results, err := s.engine.Status(ctx, names, check)
 	if err != nil {
 		return err
 	}
 	if a.jsonOut {
-		if err := a.writeJSON(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results)}); err != nil {
+		if err := a.writeJSON(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results), "warnings": a.jsonWarnings()}); err != nil {
 			return err
 		}
 	} else if !a.quiet {

@@ -78,6 +78,7 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		return err
 	}
 	defer s.Close()
+	a.announce(s.engine, imageSources(s.cfg))
 	if f.update != "" {
 		p, err := config.ParsePolicy(f.update)
 		if err != nil {
@@ -170,7 +171,7 @@ func execCommand(command []string) error {
 // the JSON document with --json.
 func (a *app) report(cfg *config.Config, results []engine.Result, command string) {
 	if a.jsonOut {
-		_ = a.writeJSON(map[string]any{"command": command, "dir": cfg.Dir, "images": resultsToJSON(results)})
+		_ = a.writeJSON(map[string]any{"command": command, "dir": cfg.Dir, "images": resultsToJSON(results), "warnings": a.jsonWarnings()})
 	} else if !a.quiet {
 		writeSummary(a.stdout, cfg.Dir, results)
 	}

@@ -73,6 +73,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	// PluginPath holds the plugin directories from the file.
 	PluginPath []string
+	// PluginLimits are the resource limits of plugin processes.
+	PluginLimits PluginLimits
 	// EnvPluginPath holds the plugin directories from $FETCHD_PLUGIN_PATH;
 	// they come before PluginPath when searching.
 	EnvPluginPath []string
@@ -94,9 +96,17 @@ type Source struct {
 	// It is "" for https.
 	HTTPHost string
 	// Keys are the absolute paths of the OpenPGP public keys the operator
-	// trusts for this source; KeyData holds their contents, read at load.
-	Keys    []string
-	KeyData [][]byte
+	// trusts for every release of this source (keys: as a list); KeyData
+	// holds their contents, read and checked at load. ReleaseKeys holds
+	// the keys per release instead (keys: as a mapping; see KeysFor).
+	Keys        []string
+	KeyData     [][]byte
+	ReleaseKeys map[string]KeySet
+	KeysLine    int
+	// Plugin is the binary the operator pinned to serve this source
+	// (plugin:), absolute, or "".
+	Plugin     string
+	PluginLine int
 	// OCI holds the settings of the oci source (see oci.go).
 	OCI  OCISource
 	Line int
@@ -217,6 +227,7 @@ func Default() *Config {
 		Parallel:     DefaultParallel,
 		MaxImageSize: DefaultMaxImageSize,
 		IdleTimeout:  DefaultIdleTimeout,
+		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
 		Sources:      map[string]Source{},
 		Images: []Image{

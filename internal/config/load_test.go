@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -116,7 +118,11 @@ func TestLoadFileProblems(t *testing.T) {
 func TestLoadRelativePaths(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "conf", "keys", "k.asc"), "KEY")
+	key, err := os.ReadFile(filepath.Join("testdata", "placeholder-key.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "conf", "keys", "k.asc"), string(key))
 	file := writeFile(t, filepath.Join(dir, "conf", "fetchd.yaml"),
 		"dir: ../imgs\nplugin_path: [plugins, /abs/p]\nsources:\n  u: {keys: [keys/k.asc]}\n")
 	c, err := Load(file, nil)
@@ -128,7 +134,7 @@ func TestLoadRelativePaths(t *testing.T) {
 		filepath.Join(dir, "imgs"),
 		[]string{filepath.Join(dir, "conf", "plugins"), "/abs/p"},
 		[]string{filepath.Join(dir, "conf", "keys", "k.asc")},
-		"KEY",
+		string(key),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("paths mismatch (-want +got):\n%s", diff)
@@ -141,6 +147,12 @@ func TestLoadKeyFiles(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "empty.asc"), "")
 	writeFile(t, filepath.Join(dir, "big.asc"), strings.Repeat("k", MaxFileBytes+1))
 	writeFile(t, filepath.Join(dir, "max.asc"), strings.Repeat("k", MaxFileBytes))
+	good, err := os.ReadFile(filepath.Join("testdata", "placeholder-key.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "good.asc"), string(good))
+	writeFile(t, filepath.Join(dir, "secret.asc"), string(sigtest.MustNewKey("s", "s@example.invalid").SecretArmored()))
 	fifo := filepath.Join(dir, "fifo.asc")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -149,7 +161,9 @@ func TestLoadKeyFiles(t *testing.T) {
 		key  string
 		want string // "" = success
 	}{
-		"exactly 1 MiB": {"max.asc", ""},
+		"a public key":  {"good.asc", ""},
+		"exactly 1 MiB": {"max.asc", "key file " + filepath.Join(dir, "max.asc") + ": not an OpenPGP public key: neither an armored nor a binary OpenPGP key"},
+		"a secret key":  {"secret.asc", "key file " + filepath.Join(dir, "secret.asc") + ": not an OpenPGP public key: refusing a secret key"},
 		"empty":         {"empty.asc", "key file " + filepath.Join(dir, "empty.asc") + " is empty"},
 		"too large":     {"big.asc", "key file " + filepath.Join(dir, "big.asc") + ": larger than 1 MiB"},
 		"fifo":          {"fifo.asc", "key file " + fifo + ": not a regular file"},
@@ -315,6 +329,54 @@ func TestParseSize(t *testing.T) {
 		}
 		if err != nil || got != want {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+}
+
+func TestKeysPerReleaseAndPinnedPlugin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := sigtest.MustNewKey("release a", "a@example.invalid")
+	b := sigtest.MustNewKey("release b", "b@example.invalid")
+	writeFile(t, filepath.Join(dir, "a.asc"), string(a.PublicArmored()))
+	writeFile(t, filepath.Join(dir, "b.asc"), string(b.PublicArmored()))
+	file := writeFile(t, filepath.Join(dir, "fetchd.yaml"), `sources:
+  fedora:
+    plugin: bin/fetchd-plugin-fedora
+    keys:
+      "41": [a.asc]
+      "42": [a.asc, b.asc]
+`)
+	c, err := Load(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := c.Sources["fedora"]
+	got := []any{src.Plugin, src.PluginLine, src.KeyReleases(), len(src.KeysFor("41")), len(src.KeysFor("42")), src.KeysFor("40"), src.ReleaseKeys["42"].Line, src.HasKeys()}
+	want := []any{filepath.Join(dir, "bin", "fetchd-plugin-fedora"), 3, []string{"41", "42"}, 1, 2, [][]byte(nil), 6, true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+
+	list := Source{KeyData: [][]byte{[]byte("k")}}
+	if len(list.KeysFor("any")) != 1 || list.KeyReleases() != nil {
+		t.Error("a keys list applies to every release")
+	}
+
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"unquoted number":  {"sources:\n  f:\n    keys:\n      41: [a.asc]\n", `fetchd.yaml:4: sources.f.keys: key 41 (a number) is not a string; quote it`},
+		"empty list":       {"sources:\n  f:\n    keys:\n      \"41\": []\n", `fetchd.yaml:4: sources.f.keys.41: no key files: leave the release out to use the plugin's own keys`},
+		"bad release":      {"sources:\n  f:\n    keys:\n      \"4 1\": [a.asc]\n", `fetchd.yaml:4: sources.f.keys: release "4 1": only letters, digits and . _ + - are allowed`},
+		"missing key file": {"sources:\n  f:\n    keys:\n      \"41\": [nope.asc]\n", `fetchd.yaml:4: sources.f.keys.41[0]: key file ` + filepath.Join(dir, "nope.asc") + `: open ` + filepath.Join(dir, "nope.asc") + `: no such file or directory`},
+		"plugin not text":  {"sources:\n  f:\n    plugin: [x]\n", `fetchd.yaml:3: sources.f.plugin: want a string, got a list`},
+	} {
+		_, err := Parse(filepath.Join(dir, "fetchd.yaml"), []byte(tc.yaml))
+		got := ""
+		if err != nil {
+			got = strings.ReplaceAll(err.Error(), dir+"/fetchd.yaml", "fetchd.yaml")
+		}
+		if got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, tc.want)
 		}
 	}
 }

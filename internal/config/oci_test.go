@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +12,11 @@ import (
 func TestParseOCI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	key := writeFile(t, filepath.Join(dir, "publisher.asc"), "key")
+	pub, err := os.ReadFile(filepath.Join("testdata", "placeholder-key.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := writeFile(t, filepath.Join(dir, "publisher.asc"), string(pub))
 	file := filepath.Join(dir, "fetchd.yaml")
 	c, err := Parse(file, []byte(`
 sources:

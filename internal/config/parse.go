@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "sources", "images"}
+var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "sources", "images"}
 
 // Parse decodes the config file named file (as it should appear in
 // messages) with contents data. Relative paths are relative to the file's
@@ -45,6 +45,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		Parallel:     DefaultParallel,
 		MaxImageSize: DefaultMaxImageSize,
 		IdleTimeout:  DefaultIdleTimeout,
+		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
 		Sources:      map[string]Source{},
 	}
@@ -64,6 +65,8 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.IdleTimeout, err = p.duration(v)
 		case "plugin_path":
 			c.PluginPath, err = p.paths(v, key)
+		case "plugin_limits":
+			c.PluginLimits, err = p.pluginLimits(v)
 		case "sources":
 			c.Sources, err = p.sources(v)
 		case "images":

@@ -34,6 +34,7 @@ func TestParseProductExample(t *testing.T) {
 		Parallel:     3,
 		MaxImageSize: 16 << 30,
 		IdleTimeout:  60 * time.Second,
+		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
 		Sources:      map[string]Source{"ubuntu": {BaseURL: "https://cloud-images.ubuntu.com", Line: 6}},
 		Images: []Image{
@@ -73,12 +74,13 @@ func TestParseEveryKey(t *testing.T) {
 		Parallel:     16,
 		MaxImageSize: 512 << 20,
 		IdleTimeout:  150 * time.Second,
+		PluginLimits: PluginLimits{Memory: 256 << 20, CPU: 90 * time.Second},
 		PluginPath:   []string{mustAbs(t, "testdata/plugins"), "/opt/fetchd/plugins"},
 		AutoDownload: true,
 		Sources: map[string]Source{
 			"ubuntu": {
 				BaseURL: "http://mirror.lan:8080/ubuntu/", HTTPHost: "mirror.lan:8080",
-				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, Line: 9,
+				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 11, Line: 9,
 			},
 			"in-house2": {BaseURL: "https://images.example.com", Line: 12},
 		},
@@ -147,7 +149,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	want := &Config{
 		File: file, Dir: filepath.Join(dir, "images"), Update: Notify, Parallel: 3,
-		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, AutoDownload: true, Sources: map[string]Source{},
+		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, PluginLimits: DefaultPluginLimits(), AutoDownload: true, Sources: map[string]Source{},
 		Images: []Image{{
 			Name: "u.img", URL: "https://h/u.img", Format: FormatQCOW2, Update: Notify, Line: 2,
 			Checksum: checksum.Digest{Algorithm: checksum.SHA512, Hex: string(make128('a'))},

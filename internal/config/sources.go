@@ -10,7 +10,7 @@ import (
 // nonblock keeps opening a FIFO named as a key file from blocking.
 const nonblock = syscall.O_NONBLOCK
 
-var sourceKeys = []string{"base_url", "keys"}
+var sourceKeys = []string{"base_url", "keys", "plugin"}
 
 func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 	out := map[string]Source{}
@@ -31,6 +31,8 @@ func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 				return p.baseURL(v, child(path, key), &src)
 			case "keys":
 				return p.keys(v, child(path, key), &src)
+			case "plugin":
+				return p.plugin(v, child(path, key), &src)
 			}
 			return nil
 		})
@@ -54,25 +56,4 @@ func (p *parser) baseURL(v *yaml.Node, path string, src *Source) error {
 	src.BaseURL = s
 	src.HTTPHost = httpHost(s)
 	return nil
-}
-
-func (p *parser) keys(v *yaml.Node, path string, src *Source) error {
-	return p.list(v, path, func(i int, item *yaml.Node) error {
-		ipath := index(path, i)
-		s, err := p.str(item, ipath)
-		if err != nil {
-			return err
-		}
-		name := resolve(p.baseDir, s)
-		data, err := readFile(name)
-		if err != nil {
-			return &Error{File: p.file, Line: item.Line, Key: ipath, Msg: "key file " + name, Err: err}
-		}
-		if len(data) == 0 {
-			return p.errAt(item, ipath, "key file %s is empty", name)
-		}
-		src.Keys = append(src.Keys, name)
-		src.KeyData = append(src.KeyData, data)
-		return nil
-	})
 }

@@ -43,7 +43,7 @@ func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Ar
 	if im.IsURL() || !e.checksImageSignature(im.Source, art) {
 		return nil, nil
 	}
-	keyData := e.Config.Sources[im.Source].KeyData
+	keyData := e.Config.Sources[im.Source].KeysFor(art.Release)
 	keys, err := signature.ParseKeyring(keyData...)
 	if err != nil {
 		return nil, fmt.Errorf("keys configured for source %s: %w", im.Source, err)

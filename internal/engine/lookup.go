@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -47,12 +48,15 @@ func (e *Engine) Lookup(ctx context.Context, q Query) (Answer, error) {
 		mu   sync.Mutex
 		read = []string{}
 	)
-	req := pluginhost.Request{Release: q.Release, Arch: q.Arch, Variant: q.Variant, BaseURL: sc.BaseURL, TrustedKeys: sc.KeyData,
-		OnFetch: func(url string, _ []byte, _ error) {
-			mu.Lock()
-			defer mu.Unlock()
-			read = append(read, url)
-		}}
+	req := pluginRequest(config.Image{Release: q.Release, Variant: q.Variant}, q.Arch, sc.BaseURL, sc)
+	if req.ReleaseKeys != nil {
+		req.KeysWhere = e.Config.KeysWhere(q.Source)
+	}
+	req.OnFetch = func(url string, _ []byte, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		read = append(read, url)
+	}
 	art, err := src.Resolve(ctx, req)
 	if err != nil {
 		return Answer{}, err
@@ -76,5 +80,5 @@ func (e *Engine) Lookup(ctx context.Context, q Query) (Answer, error) {
 // it is checked when the source names one and the operator configured
 // keys for the source.
 func (e *Engine) checksImageSignature(source string, art sdk.Artifact) bool {
-	return art.ImageSignatureURL != "" && len(e.Config.Sources[source].KeyData) > 0
+	return art.ImageSignatureURL != "" && len(e.Config.Sources[source].KeysFor(art.Release)) > 0
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/oci"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/proctree"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/urlrule"
@@ -32,6 +33,11 @@ type OpenOptions struct {
 	// ExtraHTTPBase is one more base URL whose host may be plain http
 	// (resolve --base-url); "" for none.
 	ExtraHTTPBase string
+	// Launcher is the command that runs each plugin process under the
+	// config's plugin_limits and stops its whole process tree (fetchd's
+	// own `fetchd __launch`; see pluginhost.LaunchMain); nil starts
+	// plugins directly, without limits.
+	Launcher []string
 	// Plugins adjusts the plugin host's options (tests shorten deadlines).
 	Plugins func(*pluginhost.Options)
 }
@@ -54,12 +60,15 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 	if !opts.NoMetadataCache {
 		fetcher.Cache = &metadata.Cache{Dir: filepath.Join(cfg.Dir, state.PrivateDir, "cache", "metadata")}
 	}
-	hostOpts := pluginhost.Options{Fetcher: fetcher}
+	hostOpts := pluginhost.Options{
+		Fetcher:  fetcher,
+		Launcher: opts.Launcher,
+		Limits:   proctree.Limits{Memory: cfg.PluginLimits.Memory, CPU: cfg.PluginLimits.CPU},
+	}
 	if opts.Plugins != nil {
 		opts.Plugins(&hostOpts)
 	}
-	dirs := pluginhost.SearchPath(cfg.EnvPluginPath, cfg.PluginPath, cfg.File, opts.Self)
-	reg, err := pluginhost.NewRegistry(dirs, opts.Builtins, opts.Self, hostOpts)
+	reg, err := pluginhost.NewRegistry(PluginSearch(cfg, opts.Self, opts.Builtins), hostOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +93,23 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		plugins:     reg,
 		fetcher:     fetcher,
 	}, nil
+}
+
+// PluginSearch is where the config says plugins are: the search path and
+// the binaries pinned with sources.<name>.plugin.
+func PluginSearch(cfg *config.Config, self string, builtins []string) pluginhost.Search {
+	pins := map[string]pluginhost.Pin{}
+	for name, src := range cfg.Sources {
+		if src.Plugin != "" {
+			pins[name] = pluginhost.Pin{Path: src.Plugin, Where: cfg.Where(src.PluginLine) + ": sources." + name + ".plugin"}
+		}
+	}
+	return pluginhost.Search{
+		Dirs:     pluginhost.SearchPath(cfg.EnvPluginPath, cfg.PluginPath, cfg.File),
+		Pins:     pins,
+		Builtins: builtins,
+		Self:     self,
+	}
 }
 
 // Plugins is the Engine's plugin registry (nil for an Engine not made by

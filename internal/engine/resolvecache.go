@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -135,6 +136,18 @@ func resolveKey(identity string, req pluginhost.Request) string {
 	for _, k := range req.TrustedKeys {
 		sum := sha256.Sum256(k)
 		fmt.Fprintf(h, "key:%x;", sum)
+	}
+	releases := make([]string, 0, len(req.ReleaseKeys))
+	for r := range req.ReleaseKeys {
+		releases = append(releases, r)
+	}
+	sort.Strings(releases)
+	for _, r := range releases {
+		fmt.Fprintf(h, "release:%d:%s;", len(r), r)
+		for _, k := range req.ReleaseKeys[r] {
+			sum := sha256.Sum256(k)
+			fmt.Fprintf(h, "key:%x;", sum)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

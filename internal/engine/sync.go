@@ -135,7 +135,10 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 		arch = e.Arch
 	}
 	sc := e.Config.Sources[im.Source]
-	req := pluginRequest(im, arch, sc.BaseURL, sc.KeyData)
+	req := pluginRequest(im, arch, sc.BaseURL, sc)
+	if req.ReleaseKeys != nil {
+		req.KeysWhere = e.Config.KeysWhere(im.Source)
+	}
 	key := ""
 	if ids, ok := e.Sources.(SourceIdentity); ok && e.resolveCache != nil {
 		if id, err := ids.Identity(im.Source); err == nil {
@@ -161,8 +164,9 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 	return art, nil
 }
 
-func pluginRequest(im config.Image, arch, baseURL string, keys [][]byte) pluginhost.Request {
-	return pluginhost.Request{Release: im.Release, Arch: arch, Variant: im.Variant, BaseURL: baseURL, TrustedKeys: keys}
+func pluginRequest(im config.Image, arch, baseURL string, sc config.Source) pluginhost.Request {
+	all, byRelease := sc.PluginKeys()
+	return pluginhost.Request{Release: im.Release, Arch: arch, Variant: im.Variant, BaseURL: baseURL, TrustedKeys: all, ReleaseKeys: byRelease}
 }
 
 func joinNote(a, b string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -43,8 +44,15 @@ type Request struct {
 	Arch    string // name or alias
 	Variant string // "" = the source's default
 	// BaseURL is the operator's override, or "".
-	BaseURL     string
+	BaseURL string
+	// TrustedKeys are the operator's keys for every release of the source;
+	// ReleaseKeys, when not nil, holds them per canonical release name
+	// instead, and the plugin is sent only the requested release's (none
+	// for a release that is not listed). KeysWhere names the setting in
+	// messages ("fetchd.yaml:7: sources.fedora.keys").
 	TrustedKeys [][]byte
+	ReleaseKeys map[string][][]byte
+	KeysWhere   string
 	// OnFetch, if set, is told of every metadata document the plugin
 	// fetched: its URL, the body served (nil on error) and the error.
 	OnFetch func(url string, body []byte, err error)
@@ -69,6 +77,10 @@ func (p *Plugin) ResolveAsIs(ctx context.Context, req Request) (sdk.Artifact, er
 }
 
 func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, variant string) (sdk.Artifact, error) {
+	keys, err := p.keysFor(req, release)
+	if err != nil {
+		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: Failed, Code: codes.InvalidArgument, Err: err}
+	}
 	base := strings.TrimRight(req.BaseURL, "/")
 	if base == "" {
 		base = strings.TrimRight(p.Desc.DefaultBaseURL, "/")
@@ -86,7 +98,7 @@ func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, varian
 		Variant:        variant,
 		BaseUrl:        req.BaseURL,
 		FetchServiceId: id,
-		TrustedKeys:    req.TrustedKeys,
+		TrustedKeys:    keys,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -109,6 +121,35 @@ func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, varian
 			Err: fmt.Errorf("asked for %s/%s/%s, answered for %s/%s/%s", release, arch, variant, art.Release, art.Arch, art.Variant)}
 	}
 	return art, nil
+}
+
+// keysFor picks the operator's keys for release (canonical). Every release
+// a ReleaseKeys mapping names must be a canonical release name of the
+// source: a typo or an alias would otherwise silently leave a release with
+// the plugin's own keys.
+func (p *Plugin) keysFor(req Request, release string) ([][]byte, error) {
+	if req.ReleaseKeys == nil {
+		return req.TrustedKeys, nil
+	}
+	where := req.KeysWhere
+	if where == "" {
+		where = "keys"
+	}
+	names := make([]string, 0, len(req.ReleaseKeys))
+	for r := range req.ReleaseKeys {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	for _, r := range names {
+		canon, err := p.Desc.CanonicalRelease(r)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", where, err)
+		case canon != r:
+			return nil, fmt.Errorf("%s: %q is an alias of release %s: key each release by its canonical name", where, r, canon)
+		}
+	}
+	return req.ReleaseKeys[release], nil
 }
 
 // callError turns a failed RPC into an *Error, telling a crash, a timeout
@@ -153,7 +194,7 @@ func (p *Plugin) callError(op string, timeout time.Duration, err error) error {
 // the kill then report. The first reason is kept.
 func (p *Plugin) stop(e *Error) {
 	p.stopped.CompareAndSwap(nil, e)
-	p.client.Kill()
+	p.proc.kill()
 }
 
 // waitExited waits up to d for the process to exit: a crash shows up on the
@@ -171,11 +212,14 @@ func (p *Plugin) waitExited(d time.Duration) bool {
 	}
 }
 
-// tail keeps the last n bytes written to it.
+// tail keeps the last n bytes written to it, and the last line that says
+// why a Go program died ("panic: ...", "fatal error: ..."), which a long
+// traceback would push out of the tail.
 type tail struct {
-	mu  sync.Mutex
-	n   int
-	buf []byte
+	mu    sync.Mutex
+	n     int
+	buf   []byte
+	cause []byte
 }
 
 func newTail(n int) *tail { return &tail{n: n} }
@@ -187,6 +231,11 @@ func (t *tail) Write(b []byte) (int, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for line := range bytes.Lines(b) {
+		if bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: ")) {
+			t.cause = append(t.cause[:0], bytes.TrimSpace(line[:min(len(line), 300)])...)
+		}
+	}
 	t.buf = append(t.buf, b...)
 	if len(t.buf) > t.n {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.n:]...)
@@ -197,5 +246,9 @@ func (t *tail) Write(b []byte) (int, error) {
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
+	s := strings.TrimSpace(string(t.buf))
+	if len(t.cause) > 0 && !strings.Contains(s, string(t.cause)) {
+		s = string(t.cause) + "\n…\n" + s
+	}
+	return s
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // Kind says what went wrong with a plugin.
@@ -24,6 +26,8 @@ const (
 	Timeout
 	// InvalidAnswer: the plugin's answer broke the protocol's rules.
 	InvalidAnswer
+	// Refused: the plugin binary may not be used (see trust.go).
+	Refused
 )
 
 // Error is a failure of one plugin. Its message names the source and where
@@ -53,6 +57,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "%s: ", e.Op)
 	case InvalidAnswer:
 		fmt.Fprintf(&b, "invalid %s answer: ", e.Op)
+	case Refused:
 	default:
 		if e.Op == "Resolve" || e.Op == "Describe" {
 			// The plugin's own message says what failed.
@@ -64,7 +69,9 @@ func (e *Error) Error() string {
 	if e.Stderr != "" {
 		fmt.Fprintf(&b, " (plugin stderr: %s)", stderrSummary(e.Stderr))
 	}
-	return b.String()
+	// The plugin wrote most of this: no escape sequence or bidi control
+	// of its reaches a terminal or a log.
+	return textsafe.Escape(b.String())
 }
 
 func (e *Error) Unwrap() error { return e.Err }

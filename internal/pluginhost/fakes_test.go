@@ -6,14 +6,17 @@ package pluginhost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"golang.org/x/sys/unix"
 
 	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
 	"github.com/sandlabx/fetchd/internal/testutil/rawplugin"
@@ -23,6 +26,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "__launch" {
+		LaunchMain(os.Args[2:]) // the test binary doubles as the launcher
+	}
 	base := filepath.Base(os.Args[0])
 	if mode, ok := strings.CutPrefix(base, FilePrefix); ok {
 		runFake(mode)
@@ -36,14 +42,36 @@ func runFake(mode string) {
 	case "good", "good-two":
 		sdk.Serve(fakeSource{name: mode})
 	case "crash":
-		sdk.Serve(fakeSource{name: mode, resolve: func() {
+		sdk.Serve(fakeSource{name: mode, resolve: func() error {
 			// An unrecovered panic on another goroutine: the runtime
 			// prints it to fd 2 and kills the process.
 			go func() { panic("fake: crash in Resolve") }()
 			select {}
 		}})
 	case "hang":
-		sdk.Serve(fakeSource{name: mode, resolve: func() { select {} }})
+		sdk.Serve(fakeSource{name: mode, resolve: func() error { select {} }})
+	case "forker":
+		// Starts three children that would outlive it, each another way,
+		// then serves normally.
+		startChildren()
+		sdk.Serve(fakeSource{name: mode})
+	case "keys":
+		// Reports the operator keys it was sent.
+		sdk.Serve(keysSource{fakeSource{name: mode}})
+	case "limits":
+		sdk.Serve(fakeSource{name: mode, resolve: func() error { return errors.New(limitsReport()) }})
+	case "hog":
+		sdk.Serve(fakeSource{name: mode, resolve: func() error {
+			var keep [][]byte
+			for range 64 {
+				b := make([]byte, 32<<20)
+				for i := 0; i < len(b); i += 4096 {
+					b[i] = 1
+				}
+				keep = append(keep, b)
+			}
+			return fmt.Errorf("allocated %d MiB", 32*len(keep))
+		}})
 	case "misnamed":
 		sdk.Serve(fakeSource{name: "someone-else"})
 	case "chatty":
@@ -77,7 +105,7 @@ func runFake(mode string) {
 // URL through the host's fetch service.
 type fakeSource struct {
 	name    string
-	resolve func()
+	resolve func() error
 }
 
 func fakeDescription(name string) sdk.Description {
@@ -101,7 +129,9 @@ func (s fakeSource) Describe() sdk.Description { return fakeDescription(s.name) 
 
 func (s fakeSource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artifact, error) {
 	if s.resolve != nil {
-		s.resolve()
+		if err := s.resolve(); err != nil {
+			return sdk.Artifact{}, err
+		}
 	}
 	file := fmt.Sprintf("fake-%s-%s-%s.qcow2", req.Release, req.Arch, req.Variant)
 	sumsURL := req.BaseURL + "/" + req.Release + "/SHA256SUMS"
@@ -180,4 +210,44 @@ func serveRaw(mode, c string) {
 		os.Exit(2)
 	}
 	rawplugin.Serve(&rawplugin.Server{Desc: desc, Answer: func(*sourcev1.ResolveRequest) *sourcev1.Artifact { return art }})
+}
+
+// startChildren starts, for the "forker" fake, a child in the plugin's own
+// process group, a daemon that left its session (setsid, then a fork whose
+// parent exits, so it is re-parented away from the plugin), and a child
+// holding the plugin's stderr. They sleep for an hour; the tests find them
+// by FAKE_TREE_TOKEN in their environment.
+func startChildren() {
+	for _, c := range []*exec.Cmd{
+		exec.Command("sleep", "3601"),
+		exec.Command("setsid", "sh", "-c", "sleep 3602 & exit 0"),
+		exec.Command("sleep", "3603"),
+	} {
+		if c.Args[1] == "3603" {
+			c.Stderr = os.Stderr
+		}
+		if err := c.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "fake forker:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// limitsReport says which resource limits the process runs under.
+func limitsReport() string {
+	var data, cpu, core unix.Rlimit
+	_ = unix.Getrlimit(unix.RLIMIT_DATA, &data)
+	_ = unix.Getrlimit(unix.RLIMIT_CPU, &cpu)
+	_ = unix.Getrlimit(unix.RLIMIT_CORE, &core)
+	return fmt.Sprintf("limits: data=%d cpu=%d core=%d", data.Cur, cpu.Cur, core.Cur)
+}
+
+type keysSource struct{ fakeSource }
+
+func (s keysSource) Resolve(_ context.Context, req sdk.ResolveRequest) (sdk.Artifact, error) {
+	var keys []string
+	for _, k := range req.TrustedKeys {
+		keys = append(keys, string(k))
+	}
+	return sdk.Artifact{}, fmt.Errorf("release %s got keys [%s]", req.Release, strings.Join(keys, " "))
 }

@@ -15,9 +15,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 
 	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/proctree"
 	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -32,6 +34,15 @@ type Options struct {
 	// SocketDir is a private (0700) directory for the plugins' sockets and
 	// temporary files; "" makes one, removed by Close.
 	SocketDir string
+	// Launcher is the command that runs a plugin under Limits and stops its
+	// whole process tree (fetchd's own `fetchd __launch`, see LaunchMain);
+	// the plugin's command line follows LaunchArgs. Without one, plugins
+	// are started directly, without limits, and stopping one kills what
+	// the host can still find of its tree.
+	Launcher []string
+	// Limits are the resource limits every plugin process runs under
+	// (with a Launcher only).
+	Limits proctree.Limits
 
 	StartTimeout    time.Duration
 	DescribeTimeout time.Duration
@@ -51,8 +62,33 @@ type Host struct {
 	ownDir    bool
 
 	mu      sync.Mutex
-	clients []*plugin.Client
+	started []*process
 	closed  bool
+}
+
+// process is one started plugin: go-plugin's client and the runner that
+// owns its process.
+type process struct {
+	client *plugin.Client
+	runner *procRunner
+}
+
+// kill stops the plugin's process tree, then lets go-plugin clean up,
+// waiting for go-plugin at most stopGrace: no descendant of the plugin can
+// make it wait longer (go-plugin#136).
+func (p *process) kill() {
+	if p.runner != nil {
+		p.runner.stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		p.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+	}
 }
 
 // New returns a Host.
@@ -110,16 +146,16 @@ func PluginEnv(getenv func(string) string) []string {
 // goroutine.
 func (h *Host) Close() {
 	h.mu.Lock()
-	clients := h.clients
-	h.clients = nil
+	started := h.started
+	h.started = nil
 	h.closed = true
 	h.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, c := range clients {
+	for _, p := range started {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Kill()
+			p.kill()
 		}()
 	}
 	wg.Wait()
@@ -135,6 +171,7 @@ type Plugin struct {
 	Protocol int
 
 	host   *Host
+	proc   *process
 	client *plugin.Client
 	rpc    *rpcClient
 	stderr *tail
@@ -160,22 +197,23 @@ func (h *Host) Start(ctx context.Context, c Candidate) (*Plugin, error) {
 	if closed {
 		return nil, fail("start", Failed, errors.New("host is shutting down"), nil)
 	}
+	if c.Problem != nil {
+		return nil, fail("start", Refused, fmt.Errorf("refusing the plugin pinned by %s: %w", c.PinnedBy, c.Problem), nil)
+	}
 
+	stderr := newTail(4 << 10)
 	var args []string
 	if c.Builtin {
 		args = h.opts.BuiltinArgs(c.Name)
 	}
-	cmd := exec.Command(c.Path, args...)
-	cmd.Env = append(append([]string{}, h.opts.Env...),
-		plugin.EnvUnixSocketDir+"="+h.socketDir,
-		"TMPDIR="+h.socketDir,
-	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stderr := newTail(4 << 10)
+	proc := &process{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: hostPlugin{}}},
-		Cmd:              cmd,
+		RunnerFunc: func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+			proc.runner = h.newRunner(c, args, spec.Env)
+			return proc.runner, nil
+		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Managed:          true,
@@ -189,44 +227,66 @@ func (h *Host) Start(ctx context.Context, c Candidate) (*Plugin, error) {
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(wire.MaxAnswerBytes)),
 		},
 	})
+	proc.client = client
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, fail("start", Failed, errors.New("host is shutting down"), nil)
 	}
-	h.clients = append(h.clients, client)
+	h.started = append(h.started, proc)
 	h.mu.Unlock()
 
 	rpcAny, err := startClient(ctx, client)
 	if err != nil {
-		client.Kill()
+		proc.kill()
 		kind, err := classifyStart(err, h.opts.StartTimeout)
 		return nil, fail("start", kind, err, stderr)
 	}
 	rpc, ok := rpcAny.(*rpcClient)
 	if !ok {
-		client.Kill()
+		proc.kill()
 		return nil, fail("start", NotAPlugin, fmt.Errorf("unexpected client type %T", rpcAny), stderr)
 	}
-	p := &Plugin{Candidate: c, Protocol: client.NegotiatedVersion(), host: h, client: client, rpc: rpc, stderr: stderr}
+	p := &Plugin{Candidate: c, Protocol: client.NegotiatedVersion(), host: h, proc: proc, client: client, rpc: rpc, stderr: stderr}
 
 	dctx, cancel := context.WithTimeout(ctx, h.opts.DescribeTimeout)
 	defer cancel()
 	resp, err := rpc.source.Describe(dctx, &sourcev1.DescribeRequest{})
 	if err != nil {
-		client.Kill()
-		return nil, p.callError("Describe", h.opts.DescribeTimeout, err)
+		err := p.callError("Describe", h.opts.DescribeTimeout, err)
+		proc.kill()
+		return nil, err
 	}
 	p.Desc = describeFromProto(resp)
 	if err := p.Desc.Validate(); err != nil {
-		client.Kill()
+		proc.kill()
 		return nil, fail("Describe", InvalidAnswer, err, nil)
 	}
 	if p.Desc.Name != c.Name {
-		client.Kill()
+		proc.kill()
 		return nil, fail("Describe", InvalidAnswer, fmt.Errorf("plugin calls itself %q but its file name says %q", p.Desc.Name, c.Name), nil)
 	}
 	return p, nil
+}
+
+// newRunner makes the runner for candidate c: its command (under the
+// launcher, when there is one) with the plugin's explicit environment plus
+// the variables go-plugin put in spec.
+func (h *Host) newRunner(c Candidate, args, specEnv []string) *procRunner {
+	// argv[0] is the name as found: a plugin may look at it (sdktest's
+	// test binaries do); what runs is the resolved file.
+	exe, argv := c.executable(), append([]string{c.Path}, args...)
+	deathSig := syscall.SIGKILL
+	launched := len(h.opts.Launcher) > 0
+	if launched {
+		exe = h.opts.Launcher[0]
+		argv = append(append([]string(nil), h.opts.Launcher...), LaunchArgs(h.opts.Limits, c.executable(), argv)...)
+		deathSig = syscall.SIGTERM // the launcher then kills the plugin's tree
+	}
+	cmd := &exec.Cmd{Path: exe, Args: argv}
+	cmd.Env = append(append(append([]string{}, h.opts.Env...), "TMPDIR="+h.socketDir), specEnv...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: deathSig}
+	return newProcRunner(cmd, c.executable(), launched)
 }
 
 // startClient runs the go-plugin handshake and dispenses the source, giving
@@ -250,7 +310,6 @@ func startClient(ctx context.Context, client *plugin.Client) (any, error) {
 	case r := <-ch:
 		return r.v, r.err
 	case <-ctx.Done():
-		client.Kill()
 		return nil, ctx.Err()
 	}
 }
@@ -293,8 +352,8 @@ func clipText(s string, n int) string {
 	return s
 }
 
-// Kill stops the plugin's process.
-func (p *Plugin) Kill() { p.client.Kill() }
+// Kill stops the plugin's process and everything it started.
+func (p *Plugin) Kill() { p.proc.kill() }
 
 // Exited reports whether the plugin's process has exited.
 func (p *Plugin) Exited() bool { return p.client.Exited() }

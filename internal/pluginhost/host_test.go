@@ -62,7 +62,7 @@ func newHost(t *testing.T, opts Options) *Host {
 func startOne(t *testing.T, h *Host, mode string) (*Plugin, error) {
 	t.Helper()
 	dir := pluginDir(t, mode)
-	cands, problems := Discover([]Dir{{Path: dir, Explicit: true}}, nil, "")
+	cands, problems := Discover(Search{Dirs: []Dir{{Path: dir, Explicit: true}}})
 	if len(problems) != 0 || len(cands) != 1 {
 		t.Fatalf("Discover: %v, %v", cands, problems)
 	}
@@ -238,7 +238,7 @@ func TestNotAPluginBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHost(t, Options{StartTimeout: 2 * time.Second})
-	cands, _ := Discover([]Dir{{Path: dir}}, nil, "")
+	cands, _ := Discover(Search{Dirs: []Dir{{Path: dir}}})
 	for _, c := range cands {
 		_, err := h.Start(t.Context(), c)
 		var pe *Error

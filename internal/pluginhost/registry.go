@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // SystemDirs are searched after the operator's plugin directories.
@@ -14,9 +16,18 @@ var SystemDirs = []string{"/usr/local/lib/fetchd/plugins", "/usr/lib/fetchd/plug
 
 // SearchPath lists the plugin directories in precedence order: the
 // environment's (FETCHD_PLUGIN_PATH), the config's plugin_path, "plugins"
-// next to the config file, the system directories, and the directory of
-// self (the fetchd executable).
-func SearchPath(envPath, configPath []string, configFile, self string) []Dir {
+// next to the config file, and the system directories.
+//
+// The fetchd binary's own directory is not searched: it is wherever fetchd
+// was installed (/usr/local/bin, ~/go/bin), among programs that have
+// nothing to do with fetchd, where a fetchd-plugin-* that someone `go
+// install`ed for another reason would quietly become a source of a root
+// process. Plugins go where an operator put them on purpose. Each file
+// found must also pass the ownership and permission rules (trust.go),
+// which make the config-relative plugins/ safe even for a config in a
+// directory others can write: its plugins are then refused, with a
+// warning saying why.
+func SearchPath(envPath, configPath []string, configFile string) []Dir {
 	var dirs []Dir
 	seen := map[string]bool{}
 	add := func(p string, explicit bool) {
@@ -44,9 +55,6 @@ func SearchPath(envPath, configPath []string, configFile, self string) []Dir {
 	for _, p := range SystemDirs {
 		add(p, false)
 	}
-	if self != "" {
-		add(filepath.Dir(self), false)
-	}
 	return dirs
 }
 
@@ -68,10 +76,10 @@ type lazyPlugin struct {
 	err  error
 }
 
-// NewRegistry discovers the plugins in dirs and the built-ins (served by
-// self) and makes the Host that will start them.
-func NewRegistry(dirs []Dir, builtins []string, self string, opts Options) (*Registry, error) {
-	cands, problems := Discover(dirs, builtins, self)
+// NewRegistry discovers the plugins and built-ins of the search and makes
+// the Host that will start them.
+func NewRegistry(search Search, opts Options) (*Registry, error) {
+	cands, problems := Discover(search)
 	h, err := New(opts)
 	if err != nil {
 		return nil, err
@@ -142,7 +150,7 @@ func (r *Registry) Identity(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fi, err := os.Stat(c.Path)
+	fi, err := os.Stat(c.executable())
 	if err != nil {
 		return "", err
 	}
@@ -174,5 +182,30 @@ func (r *Registry) StartAll(ctx context.Context) []Started {
 		}()
 	}
 	wg.Wait()
+	return out
+}
+
+// Warnings are what a command that uses the named sources must say before
+// it uses them: every plugin file that was skipped, and why, and every
+// source among them that a plugin serves instead of the built-in one
+// (announced on every use: a replaced built-in is never a surprise).
+func (r *Registry) Warnings(sources []string) []string {
+	out := []string{}
+	for _, e := range r.problems {
+		out = append(out, textsafe.Escape(e.Error()))
+	}
+	used := map[string]bool{}
+	for _, s := range sources {
+		used[s] = true
+	}
+	for _, c := range r.cands {
+		if used[c.Name] && c.ReplacesBuiltin() {
+			how := "found on the plugin path"
+			if c.PinnedBy != "" {
+				how = "pinned by " + c.PinnedBy
+			}
+			out = append(out, textsafe.Escape(fmt.Sprintf("source %s is served by the plugin %s (%s), which replaces the built-in %s source", c.Name, c.Path, how, c.Name)))
+		}
+	}
 	return out
 }

@@ -11,7 +11,7 @@ import (
 
 func TestSearchPath(t *testing.T) {
 	t.Parallel()
-	got := SearchPath([]string{"/env/a", "/env/b"}, []string{"/cfg/p", "/env/a"}, "/etc/fetchd/fetchd.yaml", "/usr/bin/fetchd")
+	got := SearchPath([]string{"/env/a", "/env/b"}, []string{"/cfg/p", "/env/a"}, "/etc/fetchd/fetchd.yaml")
 	want := []Dir{
 		{Path: "/env/a", Explicit: true},
 		{Path: "/env/b", Explicit: true},
@@ -19,7 +19,6 @@ func TestSearchPath(t *testing.T) {
 		{Path: "/etc/fetchd/plugins"},
 		{Path: "/usr/local/lib/fetchd/plugins"},
 		{Path: "/usr/lib/fetchd/plugins"},
-		{Path: "/usr/bin"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("search path (-want +got):\n%s", diff)
@@ -34,7 +33,7 @@ func TestRegistryWithoutStarting(t *testing.T) {
 	writeExec(t, filepath.Join(dir, "fetchd-plugin-fedora"), 0o755)
 	self := filepath.Join(dir, "fetchd")
 	writeExec(t, self, 0o755)
-	r, err := NewRegistry([]Dir{{Path: dir, Explicit: true}}, []string{"ubuntu"}, self, Options{SocketDir: t.TempDir()})
+	r, err := NewRegistry(Search{Dirs: []Dir{{Path: dir, Explicit: true}}, Builtins: []string{"ubuntu"}, Self: self}, Options{SocketDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,15 @@
 package debian
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sandlabx/fetchd/sdk"
+	"github.com/sandlabx/fetchd/sdk/strictjson"
 )
 
 // The manifest's well-known label and annotation names (debian-cloud-images'
@@ -83,15 +84,22 @@ type uploadDataJSON struct {
 	Ref string `json:"ref"`
 }
 
+// manifestLimits bound a manifest: real ones are about 100 KiB (the Build
+// item lists every package) and nest six deep.
+var manifestLimits = strictjson.Limits{Depth: 32, Bytes: maxManifestBytes}
+
+// maxManifestBytes is the largest manifest read: 40 times a real one.
+const maxManifestBytes = 4 << 20
+
 // ParseManifest parses a per-image manifest. It refuses anything but a
 // well-formed {"apiVersion":"v1","kind":"List","items":[...]} document
 // without duplicate keys, with exactly one Build item carrying
 // data.info.version. Errors wrap sdk.ErrBadMetadata.
 func ParseManifest(data []byte) (*Manifest, error) {
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '<' {
-		return nil, fmt.Errorf("not a JSON manifest: looks like an HTML page: %w", sdk.ErrBadMetadata)
-	}
-	if err := checkJSON(data); err != nil {
+	if err := strictjson.Check(data, manifestLimits); err != nil {
+		if errors.Is(err, strictjson.ErrHTML) {
+			return nil, fmt.Errorf("not a JSON manifest: looks like an HTML page: %w", sdk.ErrBadMetadata)
+		}
 		return nil, fmt.Errorf("%v: %w", err, sdk.ErrBadMetadata)
 	}
 	var doc manifestJSON

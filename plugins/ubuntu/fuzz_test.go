@@ -113,36 +113,3 @@ func checkJoined(t *testing.T, root, p string) {
 		t.Fatalf("%q parses as host %q path %q query %q fragment %q", root+p, u.Host, u.Path, u.RawQuery, u.Fragment)
 	}
 }
-
-// FuzzCheckJSON: what checkJSON accepts is one valid JSON document that
-// encoding/json decodes; a document encoding/json made from a map (no
-// duplicate keys) is accepted unless it nests too deep.
-func FuzzCheckJSON(f *testing.F) {
-	f.Add([]byte(seedProducts))
-	f.Add([]byte(`{"a": 1, "A": 2}`))
-	f.Add([]byte(`{"a": {"b": {}}, "b": []} `))
-	f.Add([]byte(`[1, "x", null, true, {"k": [{}]}]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		err := checkJSON(data)
-		var v any
-		uerr := json.Unmarshal(data, &v)
-		if err == nil {
-			if uerr != nil {
-				t.Fatalf("accepted what encoding/json refuses: %v", uerr)
-			}
-			return
-		}
-		if uerr != nil {
-			return
-		}
-		// Re-encoding a decoded value drops duplicate keys: the result must
-		// pass unless the refusal was about depth or folded keys.
-		again, merr := json.Marshal(v)
-		if merr != nil {
-			t.Fatal(merr)
-		}
-		if err2 := checkJSON(again); err2 != nil && !strings.Contains(err2.Error(), "nested deeper") && !strings.Contains(err2.Error(), "appears twice") {
-			t.Fatalf("refused a re-encoded document: %v", err2)
-		}
-	})
-}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sandlabx/fetchd/sdk/checksum"
+	"github.com/sandlabx/fetchd/sdk/strictjson"
 	"github.com/sandlabx/fetchd/sdk/version"
 )
 
@@ -52,6 +53,11 @@ type item struct {
 	Size   int64  `json:"size"`
 }
 
+// jsonLimits bound the simplestreams documents: they nest six deep;
+// Canonical writes them with Python's json module from dicts, which never
+// repeats a key.
+var jsonLimits = strictjson.Limits{Depth: 32, Bytes: maxProductsBytes}
+
 // diskFType is the ftype of the qcow2 image.
 const diskFType = "disk1.img"
 
@@ -64,7 +70,7 @@ var serialRE = regexp.MustCompile(`^20[0-9]{6}(\.[0-9]{1,4})?$`)
 // parseIndex reads a streams/v1/index.json and returns the path (relative
 // to the mirror root) of the products document contentID.
 func parseIndex(data []byte, contentID string) (string, error) {
-	if err := checkJSON(data); err != nil {
+	if err := strictjson.Check(data, jsonLimits); err != nil {
 		return "", err
 	}
 	var idx streamIndex
@@ -97,7 +103,7 @@ func parseIndex(data []byte, contentID string) (string, error) {
 
 // parseProducts reads a products:1.0 document and checks it is contentID.
 func parseProducts(data []byte, contentID string) (map[string]product, error) {
-	if err := checkJSON(data); err != nil {
+	if err := strictjson.Check(data, jsonLimits); err != nil {
 		return nil, err
 	}
 	var doc productsDoc

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sandlabx/fetchd/sdk/checksum"
+	"github.com/sandlabx/fetchd/sdk/strictjson"
 )
 
 const hexA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -92,8 +93,8 @@ func TestParseIndex(t *testing.T) {
 		"no such entry":     {doc: strings.Replace(entry("streams/v1/x.json"), id, "com.example:other", 1), wantErr: `no entry "com.ubuntu.cloud:released:download" (it has: com.example:other)`},
 		"HTML":              {doc: "<html><body>Not Found</body></html>", wantErr: "looks like an HTML page"},
 		"empty":             {doc: "", wantErr: "empty document"},
-		"two documents":     {doc: entry("streams/v1/x.json") + "{}", wantErr: "data after the document"},
-		"duplicate entries": {doc: `{"format": "index:1.0", "index": {"a": {}, "A": {}}}`, wantErr: `appears twice`},
+		"two documents":     {doc: entry("streams/v1/x.json") + "{}", wantErr: "data after the value"},
+		"duplicate entries": {doc: `{"format": "index:1.0", "index": {"a": {}, "A": {}}}`, wantErr: `differ only in case`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -121,17 +122,17 @@ func TestCheckJSON(t *testing.T) {
 		"object":                       {doc: `{"a": {"b": [1, {"c": null}]}, "d": "e"}`},
 		"keys equal in other objects":  {doc: `{"a": {"x": 1}, "b": {"x": 2}, "x": [{"x": 3}]}`},
 		"duplicate key":                {doc: `{"a": 1, "b": 2, "a": 3}`, wantErr: `key "a" appears twice`},
-		"duplicate key ignoring case":  {doc: `{"items": {"disk1.img": {"path": "a", "Path": "b"}}}`, wantErr: `key "Path" appears twice in one object (also as "path")`},
+		"duplicate key ignoring case":  {doc: `{"items": {"disk1.img": {"path": "a", "Path": "b"}}}`, wantErr: `keys "path" and "Path" in one object differ only in case`},
 		"duplicate key after a nested": {doc: `{"a": {"a": 1}, "a": 2}`, wantErr: "appears twice"},
 		"too deep":                     {doc: strings.Repeat("[", 40) + strings.Repeat("]", 40), wantErr: "nested deeper"},
 		"truncated":                    {doc: `{"a": [1, 2`, wantErr: "not JSON"},
-		"trailing garbage":             {doc: `{} x`, wantErr: "not JSON"},
+		"trailing garbage":             {doc: `{} x`, wantErr: "data after the value"},
 		"scalar":                       {doc: `"x"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			err := checkJSON([]byte(c.doc))
+			err := strictjson.Check([]byte(c.doc), jsonLimits)
 			if c.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -16,6 +16,15 @@
 //	dotdot-name    answers the file name ".."
 //	nonhex-digest  answers a digest that is not hex
 //	short-digest   answers a digest one byte short
+//	honest         is the built-in Debian source, as a plugin binary
+//	fork-child     starts a child in its own process group that sleeps an
+//	               hour, then serves as honest does
+//	setsid-child   starts a daemon that leaves its session (setsid) and is
+//	               orphaned (its parent exits), then serves as honest does
+//	stderr-holder  starts a child that holds its stderr open, then serves
+//	               as honest does
+//	escapes        fails Resolve with a message full of terminal escape
+//	               sequences and bidi controls
 //
 // The answering modes bypass the sdk (which would refuse to send such
 // answers) and serve the SourceService themselves over go-plugin with
@@ -27,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -51,6 +61,13 @@ func main() {
 	case "chatty":
 		fmt.Println("fakeplugin: hello from a plugin that prints before the handshake")
 		sdk.Serve(source{})
+	case "honest":
+		sdk.Serve(debian.New())
+	case "fork-child", "setsid-child", "stderr-holder":
+		startChild(mode)
+		sdk.Serve(debian.New())
+	case "escapes":
+		sdk.Serve(source{err: errors.New("fakeplugin: \x1b]0;owned\x07\x1b[2J\x1b[31mall good\x1b[0m\rREWRITTEN \u202eexe.txt\u202c end")})
 	case "notplugin":
 		fmt.Fprintln(os.Stderr, "usage: fakeplugin FILE... (this program is not a fetchd plugin)")
 		os.Exit(2)
@@ -64,7 +81,10 @@ func main() {
 }
 
 // source is the built-in Debian source with its Resolve replaced.
-type source struct{ resolve func() }
+type source struct {
+	resolve func()
+	err     error
+}
 
 func (s source) Describe() sdk.Description { return debian.New().Describe() }
 
@@ -72,7 +92,29 @@ func (s source) Resolve(context.Context, sdk.ResolveRequest) (sdk.Artifact, erro
 	if s.resolve != nil {
 		s.resolve()
 	}
+	if s.err != nil {
+		return sdk.Artifact{}, s.err
+	}
 	return sdk.Artifact{}, errors.New("fakeplugin: no mode answers")
+}
+
+// startChild starts what the mode's name says; each child sleeps for an
+// hour, far longer than any test, so only fetchd stopping it ends it.
+func startChild(mode string) {
+	var c *exec.Cmd
+	switch mode {
+	case "fork-child":
+		c = exec.Command("sleep", "3600")
+	case "setsid-child":
+		c = exec.Command("setsid", "sh", "-c", "sleep 3600 & exit 0")
+	case "stderr-holder":
+		c = exec.Command("sleep", "3600")
+		c.Stderr = os.Stderr
+	}
+	if err := c.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "fakeplugin: %s: %v\n", mode, err)
+		os.Exit(1)
+	}
 }
 
 // lies turn an otherwise valid answer into the mode's invalid one.
