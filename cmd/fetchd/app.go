@@ -21,6 +21,11 @@ type app struct {
 	// warnings are the plugin warnings the command announced (announce),
 	// for its JSON document.
 	warnings []string
+	debug    bool
+
+	// explain renders errors for people; loadConfig sets it up for the
+	// config in force.
+	explain explainer
 }
 
 // writeJSON writes v as the command's one JSON document on stdout (--json).

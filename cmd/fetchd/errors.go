@@ -70,11 +70,29 @@ func (a *app) finish(err error) int {
 	return exitFailed
 }
 
-// reportError prints err with the hints its type calls for: "fetchd:
-// LABEL: [SUBJECT: ]ERR", then "fetchd: hint: …" lines. Every error and
-// warning fetchd prints goes through here.
+// reportError prints err, cause first, with the hints its type calls
+// for: "fetchd: LABEL: [SUBJECT: ]ERR", then "fetchd: hint: …" lines;
+// with --debug, the whole error too. Every error and warning fetchd
+// prints goes through here.
 func (a *app) reportError(label, subject string, err error) {
-	a.printError(label, subject, err.Error(), hints(err)...)
+	a.printError(label, subject, a.explain.brief(err), a.explain.hints(err)...)
+	a.debugError(subject, err)
+}
+
+// debugError prints the whole error, paths and commands included, with
+// --debug.
+func (a *app) debugError(subject string, err error) {
+	if !a.debug {
+		return
+	}
+	msg := err.Error()
+	if subject != "" {
+		msg = subject + ": " + msg
+	}
+	fmt.Fprintf(a.stderr, "fetchd: debug: %s\n", textsafe.Escape(msg))
+	for _, d := range errorDetails(err) {
+		fmt.Fprintf(a.stderr, "fetchd: debug: %s\n", textsafe.Escape(d))
+	}
 }
 
 // printError prints one error or warning line and its hints. The text may

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -389,7 +390,7 @@ func TestFaultLocalDiskFull(t *testing.T) {
 	localFill(t, filler)
 	g.release()
 	res := p.wait()
-	f.check(res, expect{code: 1, failed: map[string]string{localDebian: "no space left in " + filepath.Join(f.images, ".fetchd", "partial")}})
+	f.check(res, expect{code: 1, failed: map[string]string{localDebian: "no space left on the filesystem of " + f.images + " "}})
 	if !strings.Contains(res.stderr, "fetchd: hint: free space on that filesystem") {
 		t.Errorf("no hint about freeing space:\n%s", res.stderr)
 	}
@@ -689,12 +690,12 @@ func TestFaultLocalModified(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("verify: exit code %d, want 1\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
-	if !strings.Contains(res.stderr, "fetchd: error: "+localDebian+": digest mismatch: recorded sha512:") {
-		t.Errorf("verify does not name the modified image and the mismatch:\n%s", res.stderr)
+	if !regexp.MustCompile(`(?m)^  !! +` + regexp.QuoteMeta(localDebian) + ` +modified +digest mismatch: recorded sha512:`).MatchString(res.stdout) {
+		t.Errorf("verify does not name the modified image and the mismatch:\n%s", res.stdout)
 	}
 	for _, n := range defaultImages {
-		if n != localDebian && strings.Contains(res.stderr, n) {
-			t.Errorf("verify reports %s, which is intact:\n%s", n, res.stderr)
+		if n != localDebian && (strings.Contains(res.stderr, n) || !regexp.MustCompile(`(?m)^  ok +`+regexp.QuoteMeta(n)+` +verified`).MatchString(res.stdout)) {
+			t.Errorf("verify reports %s, which is intact, as other than verified:\n%s\n%s", n, res.stdout, res.stderr)
 		}
 	}
 

@@ -15,7 +15,21 @@ import (
 )
 
 // hints turns typed errors into advice for the user.
-func hints(err error) []string {
+func (x explainer) hints(err error) []string {
+	var out []string
+	for _, h := range []string{x.networkHint(err), x.permissionHint(err)} {
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	var pe *pluginhost.Error
+	if len(out) > 0 && errors.As(err, &pe) && pe.Kind == pluginhost.Timeout {
+		return out // the network, not the plugin
+	}
+	return append(out, typedHints(err)...)
+}
+
+func typedHints(err error) []string {
 	var (
 		us  *engine.UnknownSourceError
 		ps  *pluginhost.UnknownSourceError

@@ -73,7 +73,7 @@ func cleanupClients() {
 // run executes one fetchd command line and returns the exit code. Only run
 // and what it calls in this package print.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, explain: newExplainer(nil)}
 	root := a.rootCmd()
 	if args == nil {
 		args = []string{} // cobra reads os.Args for nil

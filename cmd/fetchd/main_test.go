@@ -61,6 +61,10 @@ func TestScripts(t *testing.T) {
 					return false, fmt.Errorf("qemu-img is required (FETCHD_REQUIRE_QEMU=1): %v", err)
 				}
 				return err == nil, nil
+			case "root":
+				// Scripts that act as another user (setpriv) need root.
+				_, err := exec.LookPath("setpriv")
+				return os.Geteuid() == 0 && err == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

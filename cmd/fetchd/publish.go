@@ -186,10 +186,7 @@ func (a *app) reportPublish(root oci.Ref, results []publishResult) error {
 	}
 	for _, r := range results {
 		if r.err != nil {
-			fmt.Fprintf(a.stderr, "fetchd: error: %s: %v\n", r.p.Name, r.err)
-			for _, h := range hints(r.err) {
-				fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", h)
-			}
+			a.reportError("error", r.p.Name, r.err)
 		}
 	}
 	if failed > 0 {

@@ -31,6 +31,7 @@ type resultJSON struct {
 	BytesReused      int64    `json:"bytes_reused,omitempty"`
 	Seconds          float64  `json:"seconds,omitempty"`
 	Error            string   `json:"error,omitempty"`
+	ErrorDetail      []string `json:"error_detail,omitempty"`
 	Note             string   `json:"note,omitempty"`
 	// Published is the publisher's record of an image installed from an
 	// OCI registry.
@@ -53,6 +54,7 @@ func resultToJSON(r engine.Result) resultJSON {
 	}
 	if r.Err != nil {
 		j.Error = textsafe.Escape(r.Err.Error())
+		j.ErrorDetail = errorDetails(r.Err)
 	}
 	return j
 }

@@ -44,6 +44,7 @@ downloads for the next run and never starts its CMD).`,
 	pf.BoolVar(&a.jsonOut, "json", false, "machine-readable output: one JSON document on stdout")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print only warnings and errors")
 	pf.StringVar(&a.logFormat, "log-format", "text", "write progress and errors on stderr as `FORMAT`: text or json")
+	pf.BoolVar(&a.debug, "debug", false, "also print each error in full: file paths, commands, tools' whole output")
 	root.Flags().BoolVar(&a.showVersion, "version", false, "print the version (as 'fetchd version')")
 	root.PersistentPreRunE = a.checkCommonFlags
 	root.SetFlagErrorFunc(a.flagError)

@@ -28,6 +28,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 		}
 		c.Dir = abs
 	}
+	a.explain = newExplainer(c)
 	return c, nil
 }
 

@@ -3,16 +3,20 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // writeSummary prints one line per image, the way the entrypoint script
 // this replaces ended its output, with what fetchd knows besides.
-func writeSummary(w io.Writer, dir string, results []engine.Result) {
+func writeSummary(w io.Writer, dir string, results []engine.Result, x explainer) {
 	ok := 0
 	for _, r := range results {
 		if r.Outcome.OK() {
@@ -26,12 +30,12 @@ func writeSummary(w io.Writer, dir string, results []engine.Result) {
 		if !r.Outcome.OK() {
 			mark = "!!"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, r.Name, r.Outcome, summaryDetail(r))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, r.Name, r.Outcome, summaryDetail(r, dir, x))
 	}
 	tw.Flush()
 }
 
-func summaryDetail(r engine.Result) string {
+func summaryDetail(r engine.Result, dir string, x explainer) string {
 	var parts []string
 	if e := r.Local; e != nil && r.Outcome.OK() {
 		what := strings.TrimSpace(strings.Join([]string{e.Source, e.Release, e.Arch, e.Variant}, " "))
@@ -55,14 +59,51 @@ func summaryDetail(r engine.Result) string {
 		}
 	case engine.Failed, engine.Missing, engine.Modified:
 		if r.Err != nil {
-			parts = append(parts, r.Err.Error())
+			parts = append(parts, failureText(r, x))
 		}
-		parts = append(parts, "VMs with this OS will fail to start")
+		if r.Note != "" {
+			parts = append(parts, r.Note)
+		}
+		if e := inPlace(r, dir); e != nil {
+			if !strings.Contains(r.Note, "stays") {
+				parts = append(parts, "previous build "+e.Version+" stays")
+			}
+		} else {
+			parts = append(parts, "VMs with this OS will fail to start")
+		}
+		return strings.Join(parts, "; ")
 	}
 	if r.Note != "" {
 		parts = append(parts, r.Note)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// failureText says what failed, cause first: "build X refused: why" when
+// fetchd refused the bytes of a build, else the error in brief.
+// What a plugin or a server sent is escaped for the terminal.
+func failureText(r engine.Result, x explainer) string {
+	msg := textsafe.Escape(x.brief(r.Err))
+	switch u := r.Upstream; {
+	case !refusal(r.Err):
+		return msg
+	case u != nil && u.Version != "" && u.Version != u.Digest.Short():
+		return "build " + u.Version + " refused: " + msg
+	}
+	return "refused: " + msg // a direct URL's build has no name but its digest
+}
+
+// inPlace returns the record of the image still usable at its final path
+// (the file is exactly what fetchd verified), or nil.
+func inPlace(r engine.Result, dir string) *state.Entry {
+	if r.Local == nil {
+		return nil
+	}
+	fi, err := os.Lstat(filepath.Join(dir, r.Name))
+	if err != nil || !r.Local.Matches(fi) {
+		return nil
+	}
+	return r.Local
 }
 
 // roundDuration keeps a duration readable: milliseconds below a second,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 // testHooks, set only by the test binary, lets fault tests stop fetchd at
@@ -167,22 +168,38 @@ func execCommand(command []string) error {
 	return fmt.Errorf("exec %s: %w", path, err)
 }
 
-// report prints the results: the summary, then each failure on stderr, or
-// the JSON document with --json.
+// report prints the results: the summary on stdout, whose line for a
+// failed image says why, or the JSON document with --json. Each failure is
+// told once: on stderr only what the summary does not show (warnings;
+// every error with --json or --quiet), then the hints, each once.
 func (a *app) report(cfg *config.Config, results []engine.Result, command string) {
+	summary := !a.jsonOut && !a.quiet
 	if a.jsonOut {
 		_ = a.writeJSON(map[string]any{"command": command, "dir": cfg.Dir, "images": resultsToJSON(results), "warnings": a.jsonWarnings()})
-	} else if !a.quiet {
-		writeSummary(a.stdout, cfg.Dir, results)
+	} else if summary {
+		writeSummary(a.stdout, cfg.Dir, results, a.explain)
 	}
+	var hints []string
+	seen := map[string]bool{}
 	for _, r := range results {
 		if r.Err == nil {
 			continue
 		}
-		label := "error"
-		if r.Outcome.OK() {
-			label = "warning"
+		switch {
+		case r.Outcome.OK():
+			a.printError("warning", r.Name, a.explain.brief(r.Err))
+		case !summary:
+			a.printError("error", r.Name, a.explain.brief(r.Err))
 		}
-		a.reportError(label, r.Name, r.Err)
+		a.debugError(r.Name, r.Err)
+		for _, h := range a.explain.hints(r.Err) {
+			if !seen[h] {
+				seen[h] = true
+				hints = append(hints, h)
+			}
+		}
+	}
+	for _, h := range hints {
+		fmt.Fprintf(a.stderr, "fetchd: hint: %s\n", textsafe.Escape(h))
 	}
 }

@@ -81,6 +81,9 @@ type Config struct {
 	// AutoDownload is false when $AUTO_DOWNLOAD_IMAGES says so: sync then
 	// reports status and downloads nothing.
 	AutoDownload bool
+	// AutoDownloadSetting is the setting that turned downloads off, as the
+	// environment gave it ("AUTO_DOWNLOAD_IMAGES=no"), for messages.
+	AutoDownloadSetting string
 	// Sources holds per-source overrides keyed by source name.
 	Sources map[string]Source
 	// Images is sorted by Name.

@@ -116,6 +116,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.AutoDownload = true
 	case "false", "0", "no":
 		c.AutoDownload = false
+		c.AutoDownloadSetting = "AUTO_DOWNLOAD_IMAGES=" + v
 	default:
 		return &Error{Key: "$AUTO_DOWNLOAD_IMAGES", Msg: "want true or false, got " + strconv.Quote(shorten(v, 40))}
 	}

@@ -73,8 +73,8 @@ func TestSyncChecksumMismatch(t *testing.T) {
 			if !recorded || got.Digest != v1.Digest {
 				t.Errorf("state entry %+v (present %v), want the previous image's", got, recorded)
 			}
-			if !contains(r.Note, "previous image is still in place") {
-				t.Errorf("note %q, want it to say the previous image is still in place", r.Note)
+			if !contains(r.Note, "previous build v1 stays") {
+				t.Errorf("note %q, want it to say the previous build stays in place", r.Note)
 			}
 		})
 	}

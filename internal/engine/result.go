@@ -27,6 +27,8 @@ const (
 	// Outdated: on disk and verified, but upstream has a newer build and
 	// the update policy says notify.
 	Outdated Outcome = "outdated"
+	// Verified: on disk, and verify has just re-hashed and re-checked it.
+	Verified Outcome = "verified"
 
 	// Missing: not on disk, and this run was not to download it.
 	Missing Outcome = "missing"
@@ -40,7 +42,7 @@ const (
 // OK reports whether the image is on disk and verified after the run.
 func (o Outcome) OK() bool {
 	switch o {
-	case Present, Installed, Updated, Replaced, Adopted, Outdated:
+	case Present, Installed, Updated, Replaced, Adopted, Outdated, Verified:
 		return true
 	}
 	return false

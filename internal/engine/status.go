@@ -129,7 +129,7 @@ func (e *Engine) verifyOne(ctx context.Context, im config.Image) Result {
 	if err := e.record(im.Name, ent); err != nil {
 		return Result{Outcome: Failed, Local: &ent, Err: err}
 	}
-	r := Result{Outcome: Present, Local: &ent}
+	r := Result{Outcome: Verified, Local: &ent}
 	if !l.trusted {
 		r.Note = "the file's modification time had changed; its content still matches"
 	}

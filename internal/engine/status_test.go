@@ -138,8 +138,8 @@ func TestVerify(t *testing.T) {
 	}
 	rs := byName(t, vr)
 	want := map[string]engine.Outcome{
-		"intact.qcow2":     engine.Present,
-		"touched.qcow2":    engine.Present,
+		"intact.qcow2":     engine.Verified,
+		"touched.qcow2":    engine.Verified,
 		"missing.qcow2":    engine.Missing,
 		"unrecorded.qcow2": engine.Modified,
 	}

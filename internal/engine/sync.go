@@ -73,11 +73,11 @@ func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem
 	if !opts.Download {
 		switch {
 		case !l.exists:
-			r.Outcome, r.Note = Missing, "not downloading (AUTO_DOWNLOAD_IMAGES=false)"
+			r.Outcome, r.Note = Missing, "not downloading ("+e.autoDownloadSetting()+")"
 		case !l.trusted:
-			r.Outcome, r.Note = Modified, l.problem+"; not replacing it (AUTO_DOWNLOAD_IMAGES=false)"
+			r.Outcome, r.Note = Modified, l.problem+"; not replacing it ("+e.autoDownloadSetting()+")"
 		default:
-			r.Outcome, r.Note = Outdated, fmt.Sprintf("upstream has %s; not downloading (AUTO_DOWNLOAD_IMAGES=false)", art.Version)
+			r.Outcome, r.Note = Outdated, fmt.Sprintf("upstream has %s; not downloading (%s)", art.Version, e.autoDownloadSetting())
 		}
 		return r
 	}
@@ -93,7 +93,7 @@ func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem
 	if err != nil {
 		r.Outcome, r.Err = Failed, err
 		if l.trusted {
-			r.Note = "the previous image is still in place"
+			r.Note = fmt.Sprintf("previous build %s stays", l.entry.Version)
 		}
 		return r
 	}
@@ -112,6 +112,14 @@ func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem
 		r.Note = joinNote(r.Note, "same artifact as "+stats.CopiedFrom+": copied, not downloaded again")
 	}
 	return r
+}
+
+// autoDownloadSetting names what turned downloads off, as it was given.
+func (e *Engine) autoDownloadSetting() string {
+	if s := e.Config.AutoDownloadSetting; s != "" {
+		return s
+	}
+	return "AUTO_DOWNLOAD_IMAGES=false"
 }
 
 func entryPtr(l local) *state.Entry {

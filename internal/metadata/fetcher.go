@@ -168,17 +168,17 @@ func classify(rawURL string, err error) error {
 	switch {
 	case errors.As(err, &se):
 		if se.NotFound() {
-			return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchNotFound}
+			return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchNotFound, Cause: err}
 		}
-		return &pluginhost.FetchError{Msg: msg}
+		return &pluginhost.FetchError{Msg: msg, Cause: err}
 	case errors.As(err, &pe), errors.As(err, &ue):
-		return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchRefused}
+		return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchRefused, Cause: err}
 	case errors.As(err, &tl):
-		return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchTooLarge}
+		return &pluginhost.FetchError{Msg: msg, Kind: pluginhost.ErrFetchTooLarge, Cause: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &pluginhost.FetchError{Msg: msg, Kind: context.DeadlineExceeded}
+		return &pluginhost.FetchError{Msg: msg, Kind: context.DeadlineExceeded, Cause: err}
 	case errors.Is(err, context.Canceled):
-		return &pluginhost.FetchError{Msg: msg, Kind: context.Canceled}
+		return &pluginhost.FetchError{Msg: msg, Kind: context.Canceled, Cause: err}
 	}
-	return &pluginhost.FetchError{Msg: msg}
+	return &pluginhost.FetchError{Msg: msg, Cause: err}
 }

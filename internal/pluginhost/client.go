@@ -86,7 +86,14 @@ func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, varian
 		base = strings.TrimRight(p.Desc.DefaultBaseURL, "/")
 	}
 
-	id, stop := serveFetch(p.rpc.broker, &fetchServer{fetcher: p.host.opts.Fetcher, onFetch: req.OnFetch})
+	var fetchErr firstError
+	onFetch := func(url string, body []byte, err error) {
+		fetchErr.set(err)
+		if req.OnFetch != nil {
+			req.OnFetch(url, body, err)
+		}
+	}
+	id, stop := serveFetch(p.rpc.broker, &fetchServer{fetcher: p.host.opts.Fetcher, onFetch: onFetch})
 	defer stop()
 
 	timeout := p.host.opts.ResolveTimeout
@@ -104,7 +111,13 @@ func (p *Plugin) resolve(ctx context.Context, req Request, release, arch, varian
 		if ctx.Err() != nil {
 			return sdk.Artifact{}, ctx.Err()
 		}
-		return sdk.Artifact{}, p.callError("Resolve", timeout, err)
+		e := p.callError("Resolve", timeout, err)
+		if pe, ok := e.(*Error); ok && (pe.Kind == Failed || pe.Kind == Timeout) {
+			// The plugin's message restates what it was told; the host's
+			// own error for the fetch says which host and why.
+			pe.Fetch = fetchErr.get()
+		}
+		return sdk.Artifact{}, e
 	}
 	if resp.GetArtifact() == nil {
 		return sdk.Artifact{}, &Error{Source: p.Name, Origin: p.Origin(), Op: "Resolve", Kind: InvalidAnswer, Err: errors.New("no artifact in the answer")}
@@ -150,6 +163,26 @@ func (p *Plugin) keysFor(req Request, release string) ([][]byte, error) {
 		}
 	}
 	return req.ReleaseKeys[release], nil
+}
+
+// firstError keeps the first non-nil error it is given.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // callError turns a failed RPC into an *Error, telling a crash, a timeout

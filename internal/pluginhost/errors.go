@@ -41,6 +41,10 @@ type Error struct {
 	Err    error
 	// Stderr is the end of what the plugin wrote to stderr, if anything.
 	Stderr string
+	// Fetch is the first metadata fetch that failed during the call, as
+	// the host saw it (the network error with its host), if any: the
+	// likely cause of a failed Resolve.
+	Fetch error
 }
 
 func (e *Error) Error() string {
@@ -74,7 +78,14 @@ func (e *Error) Error() string {
 	return textsafe.Escape(b.String())
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the plugin's error and the failed fetch, if any, so that
+// errors.As finds the network error behind a failed Resolve.
+func (e *Error) Unwrap() []error {
+	if e.Fetch != nil {
+		return []error{e.Err, e.Fetch}
+	}
+	return []error{e.Err}
+}
 
 // oneLine squeezes s into one line of at most n bytes, keeping its end,
 // where a crash report's cause usually is.

@@ -127,7 +127,20 @@ func (f FetchFunc) FetchMetadata(ctx context.Context, url string, maxBytes int64
 type FetchError struct {
 	Msg  string
 	Kind error
+	// Cause is the network or policy error behind it, if any (the host
+	// side's; the plugin only sees Msg and Kind).
+	Cause error
 }
 
 func (e *FetchError) Error() string { return e.Msg }
-func (e *FetchError) Unwrap() error { return e.Kind }
+
+// Unwrap returns the kind and the cause, either of which may be absent.
+func (e *FetchError) Unwrap() []error {
+	var out []error
+	for _, err := range []error{e.Kind, e.Cause} {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
