@@ -42,6 +42,15 @@ func CheckFile(path string, announced Format, lim Limits) (*Report, error) {
 		return nil, fmt.Errorf("open image: %w", err)
 	}
 	defer f.Close()
+	return CheckOpen(f, path, announced, lim)
+}
+
+// CheckOpen is CheckFile on a file already open for reading (fetchd checks
+// the very descriptor it hashed and commits); path names it in messages.
+func CheckOpen(f *os.File, path string, announced Format, lim Limits) (*Report, error) {
+	if announced != FormatQcow2 && announced != FormatRaw {
+		return nil, fmt.Errorf("%s: announced format %q: want %q or %q", path, announced, FormatQcow2, FormatRaw)
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("stat image: %w", err)

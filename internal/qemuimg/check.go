@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 )
 
 // Exit codes of `qemu-img check`.
@@ -125,7 +126,22 @@ func (r *Runner) Check(ctx context.Context, path, format string) (*CheckResult, 
 	if err != nil {
 		return nil, fmt.Errorf("qemu-img check: %w", err)
 	}
-	res, err := r.run(ctx, "check", "-f", format, "--output=json", abs)
+	return r.check(ctx, image{arg: abs, name: abs}, format)
+}
+
+// CheckOpen is Check on an open file: qemu-img gets the descriptor itself
+// (as /proc/self/fd/3), so it checks exactly the inode fetchd hashed,
+// whatever happens to its name; messages name f.Name().
+func (r *Runner) CheckOpen(ctx context.Context, f *os.File, format string) (*CheckResult, error) {
+	if err := checkFormat(format); err != nil {
+		return nil, fmt.Errorf("qemu-img check %s: %w", f.Name(), err)
+	}
+	return r.check(ctx, image{arg: fdArg, name: f.Name(), f: f}, format)
+}
+
+func (r *Runner) check(ctx context.Context, img image, format string) (*CheckResult, error) {
+	abs := img.name
+	res, err := r.run(ctx, img, "check", "-f", format, "--output=json", img.arg)
 	if err != nil {
 		return nil, err // names the file in its command line
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 )
 
 // Info is what `qemu-img info --output=json` says about an image.
@@ -179,7 +180,21 @@ func (r *Runner) Info(ctx context.Context, path, format string) (*Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qemu-img info: %w", err)
 	}
-	res, err := r.run(ctx, "info", "--output=json", "-f", format, abs)
+	return r.info(ctx, image{arg: abs, name: abs}, format)
+}
+
+// InfoOpen is Info on an open file, passed to qemu-img as its descriptor
+// (see CheckOpen).
+func (r *Runner) InfoOpen(ctx context.Context, f *os.File, format string) (*Info, error) {
+	if err := checkFormat(format); err != nil {
+		return nil, fmt.Errorf("qemu-img info %s: %w", f.Name(), err)
+	}
+	return r.info(ctx, image{arg: fdArg, name: f.Name(), f: f}, format)
+}
+
+func (r *Runner) info(ctx context.Context, img image, format string) (*Info, error) {
+	abs := img.name
+	res, err := r.run(ctx, img, "info", "--output=json", "-f", format, img.arg)
 	if err != nil {
 		return nil, err // names the file in its command line
 	}

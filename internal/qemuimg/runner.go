@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,6 +51,17 @@ type Runner struct {
 	// noPrlimitTool makes run apply the limits with prlimit(2) even when
 	// prlimit(1) is on PATH (tests of the fallback).
 	noPrlimitTool bool
+}
+
+// fdArg is the image argument when the image is passed as descriptor 3:
+// opening it reopens exactly that inode.
+const fdArg = "/proc/self/fd/3"
+
+// image is the file a run is about: arg is what qemu-img is given, name
+// what messages call it, f the open file passed as descriptor 3 (or nil).
+type image struct {
+	arg, name string
+	f         *os.File
 }
 
 // result is one finished run: exit code 0 or not.
@@ -98,13 +111,22 @@ func (r *Runner) binary() (string, error) {
 // run runs qemu-img with args under the limits. It returns a result for
 // any exit code; the error is for a run that did not end by itself (could
 // not start, timeout, signal) or printed too much.
-func (r *Runner) run(ctx context.Context, args ...string) (*result, error) {
+func (r *Runner) run(ctx context.Context, img image, args ...string) (*result, error) {
 	bin, err := r.binary()
 	if err != nil {
 		return nil, err
 	}
 	argv := append([]string{bin}, args...)
-	res := &result{args: argv, exitCode: -1}
+	shown := argv
+	if img.f != nil {
+		shown = slices.Clone(argv)
+		for i, a := range shown {
+			if a == img.arg {
+				shown[i] = img.name
+			}
+		}
+	}
+	res := &result{args: shown, exitCode: -1}
 	timeout := r.timeout()
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -126,6 +148,9 @@ func (r *Runner) run(ctx context.Context, args ...string) (*result, error) {
 	stdout := &boundedBuffer{max: MaxStdout}
 	stderr := &boundedBuffer{max: MaxStderr}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if img.f != nil {
+		cmd.ExtraFiles = []*os.File{img.f} // descriptor 3 in the child
+	}
 	// Its own process group, so a timeout kills whatever it started too;
 	// SIGKILL if fetchd dies first. (Pdeathsig follows the OS thread that
 	// forked: Go keeps that thread alive unless a goroutine locked to it
@@ -138,7 +163,7 @@ func (r *Runner) run(ctx context.Context, args ...string) (*result, error) {
 	cmd.WaitDelay = waitDelay
 
 	if err := cmd.Start(); err != nil {
-		cmdErr := &CommandError{Args: argv, ExitCode: -1, Err: err}
+		cmdErr := &CommandError{Args: shown, ExitCode: -1, Err: err}
 		if prlimitTool == "" && (errors.Is(err, exec.ErrNotFound) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES)) {
 			return nil, &NotInstalledError{Name: bin, Err: err}
 		}
@@ -152,12 +177,15 @@ func (r *Runner) run(ctx context.Context, args ...string) (*result, error) {
 		if err := r.limit(cmd.Process.Pid); err != nil {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			_ = cmd.Wait()
-			return nil, &CommandError{Args: argv, ExitCode: -1, Reason: "could not apply resource limits", Err: err}
+			return nil, &CommandError{Args: shown, ExitCode: -1, Reason: "could not apply resource limits", Err: err}
 		}
 	}
 	waitErr := cmd.Wait()
 	res.stdout = stdout.Bytes()
 	res.stderr = trimStderr(stderr)
+	if img.f != nil {
+		res.stderr = strings.ReplaceAll(res.stderr, img.arg, img.name)
+	}
 	var status syscall.WaitStatus
 	if cmd.ProcessState != nil {
 		status, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
@@ -165,7 +193,7 @@ func (r *Runner) run(ctx context.Context, args ...string) (*result, error) {
 			res.exitCode = status.ExitStatus()
 		}
 	}
-	cmdErr := &CommandError{Args: argv, ExitCode: res.exitCode, Stderr: res.stderr, Err: waitErr}
+	cmdErr := &CommandError{Args: shown, ExitCode: res.exitCode, Stderr: res.stderr, Err: waitErr}
 	if ctxErr := tctx.Err(); ctxErr != nil {
 		cmdErr.ExitCode = -1
 		cmdErr.Err = ctxErr
