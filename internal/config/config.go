@@ -75,6 +75,13 @@ type Config struct {
 	PluginPath []string
 	// PluginLimits are the resource limits of plugin processes.
 	PluginLimits PluginLimits
+	// Overlays are the directories where VM disks (qcow2 overlays on the
+	// images) live, from the file or $FETCHD_OVERLAYS. fetchd reads their
+	// headers to know which build each one uses.
+	Overlays []string
+	// Retain is how many previous builds of each image are kept (the
+	// default for images without their own).
+	Retain int
 	// EnvPluginPath holds the plugin directories from $FETCHD_PLUGIN_PATH;
 	// they come before PluginPath when searching.
 	EnvPluginPath []string
@@ -139,6 +146,11 @@ type Image struct {
 	Ref string
 	// Update is the image's own policy, or the global one.
 	Update Policy
+	// Hold keeps the image on its current build whatever the update policy
+	// (a config change still replaces it).
+	Hold bool
+	// Retain is how many previous builds of the image are kept.
+	Retain int
 	Line   int
 }
 
@@ -232,11 +244,12 @@ func Default() *Config {
 		IdleTimeout:  DefaultIdleTimeout,
 		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
+		Retain:       DefaultRetain,
 		Sources:      map[string]Source{},
 		Images: []Image{
-			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: DefaultUpdate, Line: 9},
-			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: DefaultUpdate, Line: 10},
-			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: DefaultUpdate, Line: 8},
+			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: DefaultUpdate, Retain: DefaultRetain, Line: 9},
+			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: DefaultUpdate, Retain: DefaultRetain, Line: 10},
+			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: DefaultUpdate, Retain: DefaultRetain, Line: 8},
 		},
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update", "ref"}
+var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update", "ref", "hold", "retain"}
 
 // checksumFilePrefix introduces a checksum file URL in an image's checksum.
 const checksumFilePrefix = "file:"
@@ -38,7 +38,7 @@ func (p *parser) images(n *yaml.Node, global Policy) ([]Image, error) {
 
 func (p *parser) image(name string, k, v *yaml.Node, global Policy) (Image, error) {
 	path := child("images", name)
-	im := Image{Name: name, Update: global, Line: k.Line}
+	im := Image{Name: name, Update: global, Retain: retainUnset, Line: k.Line}
 	if isNull(v) {
 		return im, p.errAt(v, path, "needs either source (a source plugin) or url (a direct download)")
 	}
@@ -78,6 +78,10 @@ func (p *parser) image(name string, k, v *yaml.Node, global Policy) (Image, erro
 			im.Update, err = p.policy(v, kpath)
 		case "ref":
 			im.Ref, err = p.ociRef(v, kpath)
+		case "hold":
+			im.Hold, err = p.boolean(v, kpath)
+		case "retain":
+			im.Retain, err = p.retain(v, kpath)
 		}
 		return err
 	})

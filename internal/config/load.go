@@ -78,6 +78,7 @@ func loadFile(name, from string) (*Config, error) {
 //	FETCHD_PARALLEL       1..16
 //	FETCHD_PLUGIN_PATH    colon-separated plugin directories, searched before
 //	                      plugin_path (EnvPluginPath); empty elements are skipped
+//	FETCHD_OVERLAYS       colon-separated overlay directories, replacing overlays
 //	AUTO_DOWNLOAD_IMAGES  false, 0 or no: report status, download nothing;
 //	                      true, 1, yes or unset: download (case-insensitive)
 //
@@ -110,6 +111,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			}
 			c.EnvPluginPath = append(c.EnvPluginPath, abs)
 		}
+	}
+	if err := c.applyOverlaysEnv(getenv); err != nil {
+		return err
 	}
 	switch v := getenv("AUTO_DOWNLOAD_IMAGES"); strings.ToLower(strings.TrimSpace(v)) {
 	case "", "true", "1", "yes":

@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "sources", "images"}
+var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "overlays", "retain", "sources", "images"}
 
 // Parse decodes the config file named file (as it should appear in
 // messages) with contents data. Relative paths are relative to the file's
@@ -47,6 +47,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		IdleTimeout:  DefaultIdleTimeout,
 		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
+		Retain:       DefaultRetain,
 		Sources:      map[string]Source{},
 	}
 	var images *yaml.Node
@@ -67,6 +68,10 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.PluginPath, err = p.paths(v, key)
 		case "plugin_limits":
 			c.PluginLimits, err = p.pluginLimits(v)
+		case "overlays":
+			c.Overlays, err = p.paths(v, key)
+		case "retain":
+			c.Retain, err = p.retain(v, key)
 		case "sources":
 			c.Sources, err = p.sources(v)
 		case "images":
@@ -81,6 +86,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		if c.Images, err = p.images(images, c.Update); err != nil {
 			return nil, err
 		}
+		fillRetain(c.Images, c.Retain)
 	}
 	if err := p.checkOCIImages(c); err != nil {
 		return nil, err

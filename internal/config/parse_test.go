@@ -36,16 +36,17 @@ func TestParseProductExample(t *testing.T) {
 		IdleTimeout:  60 * time.Second,
 		PluginLimits: DefaultPluginLimits(),
 		AutoDownload: true,
+		Retain:       1,
 		Sources:      map[string]Source{"ubuntu": {BaseURL: "https://cloud-images.ubuntu.com", Line: 6}},
 		Images: []Image{
-			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: Notify, Line: 10},
-			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: Notify, Line: 11},
+			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: Notify, Retain: 1, Line: 10},
+			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: Notify, Retain: 1, Line: 11},
 			{
 				Name: "my-custom.qcow2", URL: "https://example.com/images/custom.qcow2",
 				Checksum: checksum.Digest{Algorithm: checksum.SHA256, Hex: "6cdfd271da635d491e37a2b4a1044b306e6e9e039aeadee95bb355efadf8cb33"},
-				Format:   FormatQCOW2, Update: Notify, Line: 12,
+				Format:   FormatQCOW2, Update: Notify, Retain: 1, Line: 12,
 			},
-			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: Notify, Line: 9},
+			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: Notify, Retain: 1, Line: 9},
 		},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
@@ -76,19 +77,21 @@ func TestParseEveryKey(t *testing.T) {
 		IdleTimeout:  150 * time.Second,
 		PluginLimits: PluginLimits{Memory: 256 << 20, CPU: 90 * time.Second},
 		PluginPath:   []string{mustAbs(t, "testdata/plugins"), "/opt/fetchd/plugins"},
+		Overlays:     []string{"/srv/overlays", mustAbs(t, "testdata/vm-disks")},
+		Retain:       3,
 		AutoDownload: true,
 		Sources: map[string]Source{
 			"ubuntu": {
 				BaseURL: "http://mirror.lan:8080/ubuntu/", HTTPHost: "mirror.lan:8080",
-				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 11, Line: 9,
+				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 13, Line: 11,
 			},
-			"in-house2": {BaseURL: "https://images.example.com", Line: 12},
+			"in-house2": {BaseURL: "https://images.example.com", Line: 14},
 		},
 		Images: []Image{
-			{Name: "alpine-edge.qcow2", Source: "alpine", Release: "edge", Arch: "aarch64", Variant: "nocloud-uefi-cloudinit", Update: Never, Line: 15},
-			{Name: "debian-13-arm.qcow2", Source: "debian", Release: "13", Arch: "arm64", Variant: "genericcloud", Update: Always, Line: 21},
-			{Name: "old.raw", URL: "http://files.lan/old.raw", ChecksumFileURL: "https://files.lan/SHA256SUMS", Format: FormatRaw, Update: Notify, Line: 22},
-			{Name: "ubuntu.qcow2", Source: "ubuntu", Release: "24.04", Update: Always, Line: 27},
+			{Name: "alpine-edge.qcow2", Source: "alpine", Release: "edge", Arch: "aarch64", Variant: "nocloud-uefi-cloudinit", Update: Never, Hold: true, Retain: 0, Line: 17},
+			{Name: "debian-13-arm.qcow2", Source: "debian", Release: "13", Arch: "arm64", Variant: "genericcloud", Update: Always, Retain: 3, Line: 25},
+			{Name: "old.raw", URL: "http://files.lan/old.raw", ChecksumFileURL: "https://files.lan/SHA256SUMS", Format: FormatRaw, Update: Notify, Retain: 3, Line: 26},
+			{Name: "ubuntu.qcow2", Source: "ubuntu", Release: "24.04", Update: Always, Retain: 3, Line: 31},
 		},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
@@ -149,9 +152,9 @@ func TestParseDefaults(t *testing.T) {
 	}
 	want := &Config{
 		File: file, Dir: filepath.Join(dir, "images"), Update: Notify, Parallel: 3,
-		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, PluginLimits: DefaultPluginLimits(), AutoDownload: true, Sources: map[string]Source{},
+		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, PluginLimits: DefaultPluginLimits(), AutoDownload: true, Retain: 1, Sources: map[string]Source{},
 		Images: []Image{{
-			Name: "u.img", URL: "https://h/u.img", Format: FormatQCOW2, Update: Notify, Line: 2,
+			Name: "u.img", URL: "https://h/u.img", Format: FormatQCOW2, Update: Notify, Retain: 1, Line: 2,
 			Checksum: checksum.Digest{Algorithm: checksum.SHA512, Hex: string(make128('a'))},
 		}},
 	}
