@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/config"
@@ -11,24 +9,27 @@ import (
 	"github.com/sandlabx/fetchd/internal/lock"
 )
 
-// session is what sync, status and verify share: the config, the engine
-// and, for commands that write, the directory lock.
+// session is what sync, status and verify share: the config and the
+// engine (which takes the directory lock for each run that writes).
 type session struct {
 	cfg    *config.Config
 	engine *engine.Engine
-	lock   *lock.Lock
 }
 
-// openSession loads the config and opens the engine on it. Close it when
-// done.
-func (a *app) openSession(offline bool) (*session, error) {
+// openSession loads the config and opens the engine on it; write says the
+// command changes the image directory (its store is made if missing).
+// Close it when done.
+func (a *app) openSession(offline, write bool) (*session, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.openEngine(cfg, engine.OpenOptions{Offline: offline})
+	e, err := a.openEngine(cfg, engine.OpenOptions{Offline: offline, Write: write})
 	if err != nil {
 		return nil, err
+	}
+	e.OnLockWait = func(h lock.Holder) {
+		fmt.Fprintf(a.stderr, "fetchd: waiting for %s to finish with %s\n", h, cfg.Dir)
 	}
 	return &session{cfg: cfg, engine: e}, nil
 }
@@ -80,34 +81,8 @@ func (a *app) jsonWarnings() []string {
 	return a.warnings
 }
 
-// lockDir takes the directory lock, waiting (with a message) for another
-// fetchd to finish.
-func (a *app) lockDir(ctx context.Context, s *session) error {
-	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
-		return fmt.Errorf("creating the image directory: %w", err)
-	}
-	l, err := lock.Acquire(ctx, s.cfg.Dir, true, func(pid int) {
-		who := "another fetchd"
-		if pid > 0 {
-			who = fmt.Sprintf("another fetchd (pid %d)", pid)
-		}
-		fmt.Fprintf(a.stderr, "fetchd: waiting for %s to finish with %s\n", who, s.cfg.Dir)
-	})
-	if err != nil {
-		return err
-	}
-	s.lock = l
-	return nil
-}
-
-// Close stops the plugins and releases the lock.
-func (s *session) Close() {
-	s.engine.Close()
-	if s.lock != nil {
-		_ = s.lock.Release()
-		s.lock = nil
-	}
-}
+// Close stops the plugins and closes the store.
+func (s *session) Close() { s.engine.Close() }
 
 // reporterFor picks the progress display: bars on a terminal, lines in
 // logs, JSON lines with --log-format json, nothing with --quiet or --json.

@@ -19,7 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sandlabx/fetchd/internal/replica"
+	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/testutil"
 	"github.com/sandlabx/fetchd/internal/testworld"
 )
@@ -242,34 +245,39 @@ func (f *faultWorld) check(res runResult, want expect) {
 	f.checkNoProcesses()
 }
 
-// checkFinalPaths: every file in the image directory is an image whose
-// bytes match its state record.
+// checkFinalPaths: every name in the image directory is a hard link to a
+// recorded build in the private directory, and holds exactly the bytes of
+// that build's digest.
 func (f *faultWorld) checkFinalPaths() {
 	f.t.Helper()
-	var st struct {
-		Images map[string]struct {
-			Digest string `json:"digest"`
-		} `json:"images"`
-	}
-	data, err := os.ReadFile(filepath.Join(f.images, ".fetchd", "state.json"))
-	if err == nil {
-		_ = json.Unmarshal(data, &st)
+	st, err := state.Load(f.images)
+	if err != nil {
+		f.t.Errorf("state: %v", err)
 	}
 	entries, err := os.ReadDir(f.images)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.Name() == ".fetchd" {
+		if e.Name() == state.PrivateDir {
 			continue
 		}
-		rec, ok := st.Images[e.Name()]
+		b, ok := st.Current(e.Name())
 		if !ok {
 			f.t.Errorf("%s is at a final path with no record of being verified", e.Name())
 			continue
 		}
-		if got := fileDigest(f.t, filepath.Join(f.images, e.Name()), rec.Digest); got != rec.Digest {
-			f.t.Errorf("%s at a final path has %s, its record says %s", e.Name(), got, rec.Digest)
+		p := filepath.Join(f.images, e.Name())
+		var name, build unix.Stat_t
+		if err := unix.Lstat(p, &name); err != nil {
+			f.t.Error(err)
+			continue
+		}
+		if err := unix.Lstat(filepath.Join(f.images, state.PrivateDir, "builds", b.File), &build); err != nil || name.Ino != build.Ino || name.Dev != build.Dev {
+			f.t.Errorf("%s is not a link to its recorded build %s (%v)", e.Name(), b.File, err)
+		}
+		if got := fileDigest(f.t, p, b.Digest.String()); got != b.Digest.String() {
+			f.t.Errorf("%s at a final path has %s, its record says %s", e.Name(), got, b.Digest)
 		}
 	}
 }

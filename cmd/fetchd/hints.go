@@ -12,6 +12,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/qcow2"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
+	"github.com/sandlabx/fetchd/internal/store"
 )
 
 // hints turns typed errors into advice for the user.
@@ -42,6 +43,7 @@ func typedHints(err error) []string {
 		ue  *qcow2.UnsafeError
 		fm  *qcow2.FormatMismatchError
 		be  *lock.BusyError
+		se  *store.UnsafeError
 		bl  *engine.BlockedError
 		pol *netpolicy.PolicyError
 		oae *oci.AuthError
@@ -79,7 +81,9 @@ func typedHints(err error) []string {
 	case errors.As(err, &ue), errors.As(err, &fm), errors.As(err, &qr):
 		return []string{"the downloaded file was refused before anything could boot it; the previous image, if any, is untouched"}
 	case errors.As(err, &be):
-		return []string{"wait for the other fetchd to finish, or stop it"}
+		return []string{"wait for it to finish, or stop it; sync --lock-timeout bounds the wait"}
+	case errors.As(err, &se):
+		return []string{se.Hint}
 	case errors.As(err, &bl):
 		return []string{"move it out of the image directory; fetchd replaces only files"}
 	case errors.As(err, &pol):

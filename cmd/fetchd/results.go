@@ -36,6 +36,17 @@ type resultJSON struct {
 	// Published is the publisher's record of an image installed from an
 	// OCI registry.
 	Published *state.Published `json:"published,omitempty"`
+	// BuildPath is the immutable path of the build the name points at:
+	// where a backend should point VM disks (qemu-img create -b).
+	BuildPath   string   `json:"build_path,omitempty"`
+	VirtualSize int64    `json:"virtual_size,omitempty"`
+	MovedAside  []string `json:"moved_aside,omitempty"`
+	Hold        string   `json:"hold,omitempty"`
+	// PendingVersion and PendingPath are the newer build held back by VM
+	// disks using the name (HeldBy).
+	PendingVersion string   `json:"pending_version,omitempty"`
+	PendingPath    string   `json:"pending_path,omitempty"`
+	HeldBy         []string `json:"held_by,omitempty"`
 }
 
 func resultToJSON(r engine.Result) resultJSON {
@@ -55,6 +66,13 @@ func resultToJSON(r engine.Result) resultJSON {
 	if r.Err != nil {
 		j.Error = textsafe.Escape(r.Err.Error())
 		j.ErrorDetail = errorDetails(r.Err)
+	}
+	j.BuildPath, j.MovedAside, j.Hold, j.HeldBy = r.BuildPath, r.MovedAside, r.Hold, r.HeldBy
+	if e := r.Local; e != nil {
+		j.VirtualSize = e.VirtualSize
+	}
+	if p := r.Pending; p != nil {
+		j.PendingVersion, j.PendingPath = p.Version, r.PendingPath
 	}
 	return j
 }

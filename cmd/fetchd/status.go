@@ -41,7 +41,7 @@ image whose upstream build differs is outdated.`,
 }
 
 func (a *app) status(ctx context.Context, names []string, check bool) error {
-	s, err := a.openSession(false)
+	s, err := a.openSession(false, false)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +26,11 @@ func applyTestHooks(e *engine.Engine) {
 }
 
 type syncFlags struct {
-	bestEffort bool
-	parallel   int
-	offline    bool
-	update     string
+	bestEffort  bool
+	parallel    int
+	offline     bool
+	update      string
+	lockTimeout time.Duration
 }
 
 func (a *app) syncCmd() *cobra.Command {
@@ -65,6 +67,7 @@ entrypoint. CMD is started only if every image is ready, or with
 	fl.IntVar(&f.parallel, "parallel", 0, "download `N` images at once, 1 to 16 (default: the config's parallel, 3)")
 	fl.BoolVar(&f.offline, "offline", false, "use only what is on disk: nothing is resolved or fetched")
 	fl.StringVar(&f.update, "update", "", "update `POLICY` for this run: never, notify or always (default: the config's)")
+	fl.DurationVar(&f.lockTimeout, "lock-timeout", 0, "give up after waiting `D` for another fetchd to release the directory (default: wait)")
 	_ = cmd.RegisterFlagCompletionFunc("update", cobra.FixedCompletions([]cobra.Completion{"never", "notify", "always"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -73,8 +76,11 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 	if f.parallel < 0 || f.parallel > config.MaxParallel {
 		return usagef("--parallel: want 1 to %d, got %d", config.MaxParallel, f.parallel)
 	}
+	if f.lockTimeout < 0 {
+		return usagef("--lock-timeout: want a duration of 0 or more, got %s", f.lockTimeout)
+	}
 	progress := a.reporterFor()
-	s, err := a.openSession(f.offline)
+	s, err := a.openSession(f.offline, true)
 	if err != nil {
 		return err
 	}
@@ -87,9 +93,7 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		}
 		s.cfg.SetUpdate(p)
 	}
-	if err := a.lockDir(ctx, s); err != nil {
-		return err
-	}
+	s.engine.LockTimeout = f.lockTimeout
 	s.engine.Reporter = progress
 	results, err := s.engine.Sync(ctx, engine.Options{
 		Names:    names,
@@ -106,6 +110,11 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 	}
 	if note := s.engine.StateNote(); note != "" {
 		a.printError("warning", "", note)
+	}
+	if st := s.engine.Store; st != nil {
+		for _, w := range st.Warnings() {
+			a.printError("warning", "", w)
+		}
 	}
 	a.report(s.cfg, results, "sync")
 

@@ -25,14 +25,11 @@ resolved or downloaded.`,
 }
 
 func (a *app) verify(ctx context.Context, names []string) error {
-	s, err := a.openSession(true)
+	s, err := a.openSession(true, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := a.lockDir(ctx, s); err != nil {
-		return err
-	}
 	results, err := s.engine.Verify(ctx, names)
 	if err != nil {
 		return err

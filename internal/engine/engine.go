@@ -2,20 +2,18 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/lock"
 	"github.com/sandlabx/fetchd/internal/metadata"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
-	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/sdk"
 )
 
@@ -34,7 +32,9 @@ type Sources interface {
 // MetadataFetcher reads checksum files for direct-URL images.
 type MetadataFetcher = pluginhost.MetadataFetcher
 
-// Engine syncs, reports on and verifies one image directory.
+// Engine syncs, reports on and verifies one image directory. It is
+// long-lived: every call is a run of its own (see run.go), so one Engine
+// serves repeated runs.
 type Engine struct {
 	Config  *config.Config
 	Sources Sources
@@ -45,6 +45,10 @@ type Engine struct {
 	Downloader  *download.Downloader
 	QemuImg     *qemuimg.Runner
 	Reporter    Reporter
+	// Store is the image directory's store, opened once by the caller
+	// (who also points the metadata cache into it); nil makes each run
+	// open its own.
+	Store *store.Store
 	// Arch is the architecture asked for when an image names none (the
 	// host's, as Go names it).
 	Arch string
@@ -57,36 +61,30 @@ type Engine struct {
 	// they read has changed.
 	NoResolveCache bool
 
-	// beforeRename, if set, is called with the verified partial's path
-	// just before it is renamed into place (fault tests stop fetchd there).
-	beforeRename func(partial string)
+	// LockTimeout bounds how long a run waits for another process to
+	// release the directory lock (0: as long as the context allows).
+	LockTimeout time.Duration
+	// OnLockWait, if set, is called when a run starts waiting for the
+	// lock, with who holds it.
+	OnLockWait func(lock.Holder)
 
-	stateMu sync.Mutex
-	state   *state.State
-	// stateNote says why the state was discarded, if it was.
-	stateNote string
+	// beforeCommit, if set, is called with a verified partial's path just
+	// before it is committed (fault tests stop fetchd there).
+	beforeCommit func(partial string)
 
-	// artifactMu guards artifactLocks: one lock per artifact digest,
-	// held while installing it (see lockArtifact).
-	artifactMu    sync.Mutex
-	artifactLocks map[string]*sync.Mutex
-	// resolveCache keeps sources' answers between runs (see
-	// resolvecache.go); nil disables it.
-	resolveCache *resolveCache
+	noteMu   sync.Mutex
+	lastNote string
 
-	// plugins and fetcher are what Open built (nil otherwise).
-	plugins *pluginhost.Registry
-	fetcher *metadata.Fetcher
-
-	// installed maps an artifact digest to the image file this run
-	// installed it as, so another image of the same artifact is copied
-	// from it rather than downloaded again (guarded by artifactMu).
-	installed map[string]string
+	// plugins and fetcher are what Open built (nil otherwise); ownStore:
+	// Open opened Store, and Close closes it.
+	plugins  *pluginhost.Registry
+	fetcher  *metadata.Fetcher
+	ownStore bool
 }
 
-// SetBeforeRename installs a hook run just before a verified image is
-// renamed into place. Only fault-injection tests use it.
-func (e *Engine) SetBeforeRename(f func(partial string)) { e.beforeRename = f }
+// SetBeforeRename installs a hook run just before a verified download is
+// committed as a build. Only fault-injection tests use it.
+func (e *Engine) SetBeforeRename(f func(partial string)) { e.beforeCommit = f }
 
 // DefaultMaxVirtualSize is the virtual disk size cap when none is set.
 const DefaultMaxVirtualSize = 1 << 40
@@ -101,6 +99,24 @@ type Options struct {
 	Offline bool
 	// Parallel images at once; 0 means the config's.
 	Parallel int
+	// Move says what to do when moving a name would change what VM disks
+	// using it see.
+	Move MoveOptions
+}
+
+// MoveOptions say what to do with VM disks (qcow2 overlays in the
+// configured overlay directories) that use an image by its name when the
+// name is to move to another build. By default the move is held.
+type MoveOptions struct {
+	// Rebase rewrites each such overlay's backing file to the immutable
+	// path of the build the name points at now (qemu-img rebase -u: the
+	// bytes are the same, so nothing else changes), then moves the name.
+	// An overlay that a process holds open is not rebased, and the move
+	// stays held.
+	Rebase bool
+	// Force moves the name anyway: those VM disks then see other bytes
+	// under their own blocks, which corrupts them.
+	Force bool
 }
 
 func (e *Engine) reporter() Reporter {
@@ -119,8 +135,18 @@ func (e *Engine) now() time.Time {
 
 func (e *Engine) dir() string { return e.Config.Dir }
 
-func (e *Engine) partialDir() string {
-	return filepath.Join(e.dir(), state.PrivateDir, "partial")
+// StateNote says why state.json was discarded in the most recent run, or
+// "".
+func (e *Engine) StateNote() string {
+	e.noteMu.Lock()
+	defer e.noteMu.Unlock()
+	return e.lastNote
+}
+
+func (e *Engine) setLastNote(n string) {
+	e.noteMu.Lock()
+	defer e.noteMu.Unlock()
+	e.lastNote = n
 }
 
 // images returns the configured images the run is about, or a usage error
@@ -157,83 +183,4 @@ type UnknownImageError struct {
 
 func (e *UnknownImageError) Error() string {
 	return fmt.Sprintf("no image called %q in the configuration (configured: %s)", e.Name, joinList(e.Configured))
-}
-
-// loadState reads state.json. A corrupt state is discarded (everything is
-// then re-verified or re-downloaded) and the reason kept for the report.
-func (e *Engine) loadState() {
-	s, err := state.Load(e.dir())
-	var ce *state.CorruptError
-	switch {
-	case errors.As(err, &ce):
-		e.stateNote = fmt.Sprintf("%v: ignoring it; images without a trusted record are checked against upstream again", err)
-		s = state.New()
-	case err != nil:
-		e.stateNote = fmt.Sprintf("reading state: %v", err)
-		s = state.New()
-	}
-	e.state = s
-}
-
-// StateNote says why state.json was discarded, or "".
-func (e *Engine) StateNote() string { return e.stateNote }
-
-func (e *Engine) entry(name string) (state.Entry, bool) {
-	e.stateMu.Lock()
-	defer e.stateMu.Unlock()
-	return e.state.Get(name)
-}
-
-// record stores an image's entry and writes state.json.
-func (e *Engine) record(name string, ent state.Entry) error {
-	e.stateMu.Lock()
-	defer e.stateMu.Unlock()
-	e.state.Set(name, ent)
-	if err := e.state.Save(e.dir()); err != nil {
-		return fmt.Errorf("recording %s in the state file: %w", name, err)
-	}
-	return nil
-}
-
-// Sync makes the directory match the configuration. The caller holds the
-// directory lock. It returns one Result per image, in name order; an image
-// failing never stops the others.
-func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
-	images, err := e.images(opts.Names)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(e.partialDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", e.partialDir(), err)
-	}
-	e.loadState()
-	e.resolveCache = nil
-	if !e.NoResolveCache {
-		e.resolveCache = newResolveCache(e.dir())
-		defer func() { _ = e.resolveCache.save() }()
-	}
-	parallel := opts.Parallel
-	if parallel <= 0 {
-		parallel = e.Config.Parallel
-	}
-	results := make([]Result, len(images))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, im := range images {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := e.now()
-			r := e.syncOne(ctx, im, opts, sem)
-			r.Name = im.Name
-			r.Duration = e.now().Sub(start)
-			results[i] = r
-			e.reporter().Event(Event{Kind: Done, Image: im.Name, Result: &results[i]})
-		}()
-	}
-	wg.Wait()
-	if len(opts.Names) == 0 && !opts.Offline {
-		e.cleanPartials(results)
-	}
-	return results, nil
 }

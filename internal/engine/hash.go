@@ -14,37 +14,48 @@ import (
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-// hashFile computes the digest of a file, stopping if ctx is done.
-func hashFile(ctx context.Context, path string, algo checksum.Algorithm) (checksum.Digest, error) {
-	var h hash.Hash
+// newHash returns the hash of a digest algorithm.
+func newHash(algo checksum.Algorithm) (hash.Hash, error) {
 	switch algo {
 	case checksum.SHA256:
-		h = sha256.New()
+		return sha256.New(), nil
 	case checksum.SHA512:
-		h = sha512.New()
-	default:
-		return checksum.Digest{}, fmt.Errorf("unknown digest algorithm %q", algo)
+		return sha512.New(), nil
 	}
-	f, err := os.Open(path)
+	return nil, fmt.Errorf("unknown digest algorithm %q", algo)
+}
+
+// hashOpen computes the digest of an open file from its start (whatever
+// its offset), stopping if ctx is done.
+func hashOpen(ctx context.Context, f *os.File, algo checksum.Algorithm) (checksum.Digest, error) {
+	h, err := newHash(algo)
 	if err != nil {
 		return checksum.Digest{}, err
 	}
-	defer f.Close()
+	if err := copyCtx(ctx, h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+		return checksum.Digest{}, fmt.Errorf("reading %s: %w", f.Name(), err)
+	}
+	return checksum.Digest{Algorithm: algo, Hex: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// copyCtx copies src to dst in 1 MiB steps, stopping if ctx is done.
+func copyCtx(ctx context.Context, dst io.Writer, src io.Reader) error {
 	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
-			return checksum.Digest{}, err
+			return err
 		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
+		n, err := src.Read(buf)
+		if _, werr := dst.Write(buf[:n]); werr != nil {
+			return werr
+		}
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return checksum.Digest{}, fmt.Errorf("reading %s: %w", path, err)
+			return err
 		}
 	}
-	return checksum.Digest{Algorithm: algo, Hex: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 func sdkFormat(f string) sdk.Format {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -25,6 +27,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/qemuimg"
 	"github.com/sandlabx/fetchd/internal/replica"
 	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/internal/testutil"
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/checksum"
@@ -346,3 +349,54 @@ func partialPath(fx *fixture, d checksum.Digest) string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// buildPath is where the build of digest d is kept.
+func (fx *fixture) buildPath(d checksum.Digest) string {
+	return filepath.Join(fx.dir, state.PrivateDir, "builds", state.BuildFile(d, "qcow2"))
+}
+
+// wantLinked fails unless the name is a hard link to the build of d,
+// holding want, read-only, and its record's stamp is the build file's
+// (the next sync trusts it without hashing).
+func (fx *fixture) wantLinked(name string, d checksum.Digest, want []byte) {
+	fx.t.Helper()
+	wantFile(fx.t, fx.path(name), want)
+	var a, b unix.Stat_t
+	if err := unix.Lstat(fx.path(name), &a); err != nil {
+		fx.t.Fatal(err)
+	}
+	if err := unix.Lstat(fx.buildPath(d), &b); err != nil {
+		fx.t.Fatalf("no build for %s: %v", d.Short(), err)
+	}
+	if a.Ino != b.Ino || a.Dev != b.Dev {
+		fx.t.Errorf("%s is not a link to its build %s", name, fx.buildPath(d))
+	}
+	if a.Mode&0o777 != 0o444 {
+		fx.t.Errorf("%s has mode %o, want 0444", name, a.Mode&0o777)
+	}
+	got, ok := fx.entry(name)
+	if !ok || got.Digest != d {
+		fx.t.Errorf("state records %+v for %s (present %v), want build %s", got, name, ok, d.Short())
+		return
+	}
+	if !got.Stamp.Matches(store.StampOf(&b)) {
+		fx.t.Errorf("recorded stamp %+v does not match the build file %+v", got.Stamp, store.StampOf(&b))
+	}
+}
+
+// aside lists the files moved to the private directory's aside area.
+func (fx *fixture) aside() []string {
+	fx.t.Helper()
+	ents, err := os.ReadDir(filepath.Join(fx.dir, state.PrivateDir, "aside"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, filepath.Join(fx.dir, state.PrivateDir, "aside", e.Name()))
+	}
+	return out
+}

@@ -62,39 +62,38 @@ func (e *Engine) imageSignature(ctx context.Context, im config.Image, art sdk.Ar
 	return s, nil
 }
 
-// checkInstalled checks the image signature of an installed image whose
+// checkInstalled checks the image signature of an installed build whose
 // record does not show that check: one installed before the operator
 // configured keys for its source. checked is false when there is nothing
-// to check. On success the record is updated; on failure the image stays
+// to check. On success the record is updated; on failure the build stays
 // where it is (it passed every check of its time) and the error says why
 // it no longer satisfies the configuration.
-func (e *Engine) checkInstalled(ctx context.Context, im config.Image, l local, art sdk.Artifact) (ent state.Entry, checked bool, err error) {
-	if slices.Contains(l.entry.VerifiedBy, checkedBySignature) {
-		return l.entry, false, nil
+func (r *run) checkInstalled(ctx context.Context, im config.Image, b state.Build, art sdk.Artifact) (_ state.Build, checked bool, err error) {
+	if slices.Contains(b.VerifiedBy, checkedBySignature) {
+		return b, false, nil
 	}
-	sig, err := e.imageSignature(ctx, im, art)
+	sig, err := r.e.imageSignature(ctx, im, art)
 	if err != nil || sig == nil {
-		return l.entry, err != nil, err
+		return b, err != nil, err
 	}
-	s, err := sig.check(ctx, l.path)
+	f, err := r.st.OpenBuild(b.File)
 	if err != nil {
-		return l.entry, true, err
-	}
-	ent = l.entry
-	ent.Signature = signatureText(s)
-	ent.VerifiedBy = append(slices.Clone(ent.VerifiedBy), checkedBySignature)
-	ent.VerifiedAt = e.now().UTC()
-	return ent, true, e.record(im.Name, ent)
-}
-
-// check verifies the signature over the file at path (the digest-checked
-// partial) and returns the Signature to record for the image.
-func (s *imageSig) check(ctx context.Context, file string) (sdk.Signature, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return sdk.Signature{}, err
+		return b, true, err
 	}
 	defer f.Close()
+	s, err := sig.check(ctx, f)
+	if err != nil {
+		return b, true, err
+	}
+	b.Signature = signatureText(s)
+	b.VerifiedBy = append(slices.Clone(b.VerifiedBy), checkedBySignature)
+	b.VerifiedAt = r.e.now().UTC()
+	return b, true, r.update(im.Name, func(st *state.State) { st.SetBuild(b) })
+}
+
+// check verifies the signature over the open file (the digest-checked
+// partial, or an installed build) and returns the Signature to record.
+func (s *imageSig) check(ctx context.Context, f *os.File) (sdk.Signature, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return sdk.Signature{}, err

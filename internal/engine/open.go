@@ -2,8 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -15,7 +15,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/proctree"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
-	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/internal/urlrule"
 )
 
@@ -33,6 +33,11 @@ type OpenOptions struct {
 	// ExtraHTTPBase is one more base URL whose host may be plain http
 	// (resolve --base-url); "" for none.
 	ExtraHTTPBase string
+	// Write: the command changes the image directory, so its store (the
+	// directory and its private directory) is made if missing. Without it
+	// a directory not made yet is fine: runs see an empty one. With
+	// NoMetadataCache and without Write the directory is not opened.
+	Write bool
 	// Launcher is the command that runs each plugin process under the
 	// config's plugin_limits and stops its whole process tree (fetchd's
 	// own `fetchd __launch`; see pluginhost.LaunchMain); nil starts
@@ -57,9 +62,6 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		return nil, err
 	}
 	fetcher := &metadata.Fetcher{Client: client, Policy: policy.WithDefaults(), Offline: opts.Offline}
-	if !opts.NoMetadataCache {
-		fetcher.Cache = &metadata.Cache{Dir: filepath.Join(cfg.Dir, state.PrivateDir, "cache", "metadata")}
-	}
 	hostOpts := pluginhost.Options{
 		Fetcher:  fetcher,
 		Launcher: opts.Launcher,
@@ -82,6 +84,16 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		reg.Close()
 		return nil, err
 	}
+	st, err := openStore(cfg.Dir, opts)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	if st != nil && !opts.NoMetadataCache {
+		// The metadata cache is in the private directory, reached
+		// through the store's descriptor.
+		fetcher.Cache = &metadata.Cache{Dir: st.ProcPath(store.Cache, "metadata")}
+	}
 	return &Engine{
 		Config:      cfg,
 		Sources:     registrySources{reg},
@@ -90,9 +102,25 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		Downloader:  download.New(client, policy),
 		QemuImg:     &qemuimg.Runner{},
 		Arch:        runtime.GOARCH,
+		Store:       st,
 		plugins:     reg,
 		fetcher:     fetcher,
+		ownStore:    st != nil,
 	}, nil
+}
+
+// openStore opens the image directory's store as opts say: nil (and no
+// error) when the command does not need it or a read-only command finds
+// none yet.
+func openStore(dir string, opts OpenOptions) (*store.Store, error) {
+	if opts.NoMetadataCache && !opts.Write {
+		return nil, nil
+	}
+	st, err := store.Open(dir, opts.Write)
+	if errors.Is(err, store.ErrNoStore) && !opts.Write {
+		return nil, nil
+	}
+	return st, err
 }
 
 // PluginSearch is where the config says plugins are: the search path and
@@ -116,10 +144,15 @@ func PluginSearch(cfg *config.Config, self string, builtins []string) pluginhost
 // Open).
 func (e *Engine) Plugins() *pluginhost.Registry { return e.plugins }
 
-// Close stops the plugins an Open'ed Engine started.
+// Close stops the plugins an Open'ed Engine started and closes the store
+// it opened.
 func (e *Engine) Close() {
 	if e.plugins != nil {
 		e.plugins.Close()
+	}
+	if e.ownStore && e.Store != nil {
+		e.Store.Close()
+		e.Store = nil
 	}
 }
 

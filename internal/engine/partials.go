@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/store"
 )
 
 // cleanPartials removes partial downloads nothing needs any more. It runs
@@ -13,28 +13,37 @@ import (
 // image ended on disk and verified and every source answered: then no
 // partial is worth resuming except one for a newer build the policy did
 // not download.
-func (e *Engine) cleanPartials(results []Result) {
+func (r *run) cleanPartials(results []Result) {
 	keep := map[string]bool{}
-	for _, r := range results {
-		if !r.Outcome.OK() || r.Err != nil {
+	for _, res := range results {
+		if !res.Outcome.OK() || res.Err != nil {
 			return
 		}
-		if r.Upstream != nil {
-			keep[filepath.Base(download.PartialPath(e.partialDir(), r.Upstream.Digest))] = true
+		if res.Upstream != nil {
+			keep[filepath.Base(download.PartialPath("", res.Upstream.Digest))] = true
 		}
 	}
-	entries, err := os.ReadDir(e.partialDir())
-	if err != nil {
-		return
+	for _, name := range r.stalePartials(keep) {
+		_ = r.st.Remove(store.Partial, name)
 	}
-	for _, ent := range entries {
-		if keep[ent.Name()] || ent.IsDir() {
+}
+
+// stalePartials lists the partial area's files not in keep.
+func (r *run) stalePartials(keep map[string]bool) []string {
+	ents, err := r.st.List(store.Partial)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if keep[e.Name] || e.Stat.Mode&0o170000 == 0o040000 {
 			continue
 		}
-		if strings.HasSuffix(ent.Name(), ".part") || strings.HasPrefix(ent.Name(), ".") {
-			_ = os.Remove(filepath.Join(e.partialDir(), ent.Name()))
+		if strings.HasSuffix(e.Name, ".part") || strings.HasSuffix(e.Name, ".adopt") || strings.HasPrefix(e.Name, ".") {
+			out = append(out, e.Name)
 		}
 	}
+	return out
 }
 
 func joinList(s []string) string {

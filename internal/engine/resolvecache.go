@@ -6,15 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/sandlabx/fetchd/internal/atomicfile"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
-	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -43,8 +40,8 @@ type SourceIdentity interface {
 }
 
 type resolveCache struct {
-	path string
-	mu   sync.Mutex
+	st *store.Store
+	mu sync.Mutex
 	// entries by key; loaded lazily.
 	entries map[string]cachedAnswer
 	loaded  bool
@@ -62,9 +59,14 @@ type cachedDocRef struct {
 	SHA256 string `json:"sha256"`
 }
 
-func newResolveCache(dir string) *resolveCache {
-	return &resolveCache{path: filepath.Join(dir, state.PrivateDir, "cache", "resolve.json")}
-}
+// resolveCacheFile is the cache's file in the store's cache area, and
+// maxResolveCacheBytes caps what is read of it.
+const (
+	resolveCacheFile     = "resolve.json"
+	maxResolveCacheBytes = 4 << 20
+)
+
+func newResolveCache(st *store.Store) *resolveCache { return &resolveCache{st: st} }
 
 func (c *resolveCache) load() {
 	if c.loaded {
@@ -72,7 +74,7 @@ func (c *resolveCache) load() {
 	}
 	c.loaded = true
 	c.entries = map[string]cachedAnswer{}
-	data, err := os.ReadFile(c.path)
+	data, err := c.st.ReadFile(store.Cache, resolveCacheFile, maxResolveCacheBytes)
 	if err != nil {
 		return
 	}
@@ -117,10 +119,10 @@ func (c *resolveCache) save() error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
-		return err
+	if len(data) > maxResolveCacheBytes {
+		return nil // a cache that big is not worth keeping
 	}
-	if err := atomicfile.WriteFile(c.path, data, 0o644); err != nil {
+	if err := c.st.WriteFile(store.Cache, resolveCacheFile, data); err != nil {
 		return err
 	}
 	c.dirty = false
@@ -155,11 +157,12 @@ func resolveKey(identity string, req pluginhost.Request) string {
 // cachedResolve answers from the cache when every document behind the
 // cached answer is unchanged upstream; ok is false when the plugin must be
 // asked.
-func (e *Engine) cachedResolve(ctx context.Context, key string) (sdk.Artifact, bool) {
-	if e.Metadata == nil || e.resolveCache == nil {
+func (r *run) cachedResolve(ctx context.Context, key string) (sdk.Artifact, bool) {
+	e := r.e
+	if e.Metadata == nil || r.resolveCache == nil {
 		return sdk.Artifact{}, false
 	}
-	entry, ok := e.resolveCache.get(key)
+	entry, ok := r.resolveCache.get(key)
 	if !ok || len(entry.Documents) == 0 || e.now().Sub(entry.At) > ResolveCacheTTL || e.now().Before(entry.At) {
 		return sdk.Artifact{}, false
 	}
@@ -183,7 +186,7 @@ func (e *Engine) cachedResolve(ctx context.Context, key string) (sdk.Artifact, b
 		}
 	}
 	if !same {
-		e.resolveCache.drop(key)
+		r.resolveCache.drop(key)
 		return sdk.Artifact{}, false
 	}
 	return entry.Artifact, true
@@ -191,18 +194,18 @@ func (e *Engine) cachedResolve(ctx context.Context, key string) (sdk.Artifact, b
 
 // remember records a fresh answer and the documents it was read from. The
 // documents' bodies are taken from the metadata cache the fetches filled.
-func (e *Engine) remember(key string, art sdk.Artifact, docs map[string]string) {
-	if e.resolveCache == nil || len(docs) == 0 {
+func (r *run) remember(key string, art sdk.Artifact, docs map[string]string) {
+	if r.resolveCache == nil || len(docs) == 0 {
 		return
 	}
-	entry := cachedAnswer{Artifact: art, At: e.now()}
+	entry := cachedAnswer{Artifact: art, At: r.e.now()}
 	for url, sum := range docs {
 		if sum == "" {
 			return // a fetch failed or was not seen whole: do not cache
 		}
 		entry.Documents = append(entry.Documents, cachedDocRef{URL: url, SHA256: sum})
 	}
-	e.resolveCache.put(key, entry)
+	r.resolveCache.put(key, entry)
 }
 
 // docRecorder notes the digest of every document served to a plugin during

@@ -29,6 +29,11 @@ const (
 	Outdated Outcome = "outdated"
 	// Verified: on disk, and verify has just re-hashed and re-checked it.
 	Verified Outcome = "verified"
+	// Held: on disk and verified, and a newer build is not applied because
+	// the image is held: by the operator (hold), or because VM disks use
+	// the name (the newer build is then committed and ready; HeldBy names
+	// the disks).
+	Held Outcome = "held"
 
 	// Missing: not on disk, and this run was not to download it.
 	Missing Outcome = "missing"
@@ -42,7 +47,7 @@ const (
 // OK reports whether the image is on disk and verified after the run.
 func (o Outcome) OK() bool {
 	switch o {
-	case Present, Installed, Updated, Replaced, Adopted, Outdated, Verified:
+	case Present, Installed, Updated, Replaced, Adopted, Outdated, Verified, Held:
 		return true
 	}
 	return false
@@ -52,8 +57,11 @@ func (o Outcome) OK() bool {
 type Result struct {
 	Name    string
 	Outcome Outcome
-	// Local is the image's state entry after the run, if it has one.
-	Local *state.Entry
+	// Local is the build the name points at after the run, if any.
+	Local *state.Build
+	// BuildPath is that build's immutable path: VM disks made on it keep
+	// their base whatever happens to the name.
+	BuildPath string
 	// Upstream is the artifact resolved in this run, if any.
 	Upstream *sdk.Artifact
 	// Err is why the image failed, or a problem worth reporting that did
@@ -67,4 +75,15 @@ type Result struct {
 	Transferred int64
 	Reused      int64
 	Duration    time.Duration
+	// MovedAside lists where files found at the name were moved (kept in
+	// the private directory, never deleted).
+	MovedAside []string
+	// Pending is a newer build that is committed and ready but held back,
+	// and HeldBy the VM disks (overlay files) that use the image by its
+	// name and so hold it.
+	Pending     *state.Build
+	PendingPath string
+	HeldBy      []string
+	// Hold says why the operator holds the image ("" when not held).
+	Hold string
 }

@@ -2,16 +2,15 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/store"
 )
 
-// Status reports what is on disk for each image, from state.json and the
-// files' size and modification time only (nothing is hashed). With check,
+// Status reports what is on disk for each image, from state.json and
+// lstat alone (nothing is opened or hashed; no lock is taken). With check,
 // it also asks upstream for the current build and reports images whose
 // upstream build differs as outdated.
 func (e *Engine) Status(ctx context.Context, names []string, check bool) ([]Result, error) {
@@ -19,127 +18,76 @@ func (e *Engine) Status(ctx context.Context, names []string, check bool) ([]Resu
 	if err != nil {
 		return nil, err
 	}
-	e.loadState()
-	results := make([]Result, len(images))
-	var wg sync.WaitGroup
-	for i, im := range images {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = e.statusOne(ctx, im, check)
-			results[i].Name = im.Name
-		}()
-	}
-	wg.Wait()
-	return results, nil
-}
-
-func (e *Engine) statusOne(ctx context.Context, im config.Image, check bool) Result {
-	l := e.inspect(im.Name)
-	r := Result{Local: entryPtr(l)}
-	switch {
-	case l.blocking != nil:
-		return Result{Outcome: Failed, Err: l.blocking}
-	case l.trusted:
-		r.Outcome = Present
-	case l.exists:
-		r.Outcome, r.Note = Modified, "the file on disk "+l.problem
-	default:
-		r.Outcome = Missing
-	}
-	if !check {
-		return r
-	}
-	art, err := e.target(ctx, im)
-	if err != nil {
-		r.Err = fmt.Errorf("checking upstream: %w", err)
-		return r
-	}
-	r.Upstream = &art
-	if r.Outcome == Present && l.entry.Digest != art.Digest {
-		r.Outcome = Outdated
-		r.Note = fmt.Sprintf("upstream has %s (on disk: %s)", art.Version, l.entry.Version)
-	}
-	return r
-}
-
-// Verify re-hashes each image and runs the header inspection and qemu-img
-// checks again. A file whose digest no longer matches its record loses the
-// record, so that the next sync replaces it. The caller holds the lock.
-func (e *Engine) Verify(ctx context.Context, names []string) ([]Result, error) {
-	images, err := e.images(names)
+	r, err := e.begin(ctx, readOnly)
 	if err != nil {
 		return nil, err
 	}
-	e.loadState()
+	defer r.end()
 	results := make([]Result, len(images))
-	sem := make(chan struct{}, max(1, e.Config.Parallel))
 	var wg sync.WaitGroup
 	for i, im := range images {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = e.verifyOne(ctx, im)
+			results[i] = r.statusOne(ctx, im, check)
 			results[i].Name = im.Name
-			e.reporter().Event(Event{Kind: Done, Image: im.Name, Result: &results[i]})
+			results[i].Err = r.display(results[i].Err)
 		}()
 	}
 	wg.Wait()
 	return results, nil
 }
 
-func (e *Engine) verifyOne(ctx context.Context, im config.Image) Result {
-	l := e.inspect(im.Name)
+func (r *run) statusOne(ctx context.Context, im config.Image, check bool) Result {
+	l := r.inspect(im)
+	var res Result
 	switch {
 	case l.blocking != nil:
 		return Result{Outcome: Failed, Err: l.blocking}
-	case !l.exists:
-		return Result{Outcome: Missing, Err: errors.New("not on disk")}
-	case !l.known:
-		return Result{Outcome: Modified, Err: errors.New("fetchd has no record of this file, so nothing to verify it against (run sync)")}
-	case !l.fi.Mode().IsRegular():
-		return Result{Outcome: Modified, Err: fmt.Errorf("the file on disk %s", l.problem)}
+	case l.build == buildOK && l.linked:
+		res = Result{Outcome: Present, Local: r.current(l), BuildPath: r.st.Path(store.Builds, l.cur.File)}
+	case l.build == buildStale && onlyCtimeMoved(l.cur.Stamp, l.buildNow) && l.at.Stamp.SameFile(l.buildNow):
+		// A link to the build was added or removed (another name, a
+		// deleted name): the bytes cannot have changed that way, but the
+		// next sync hashes it once to be sure.
+		b := l.cur
+		res = Result{Outcome: Present, Local: &b, BuildPath: r.st.Path(store.Builds, l.cur.File),
+			Note: "its links changed since fetchd verified it; the next sync hashes it once"}
+	case l.build == buildMissing && l.at.Kind == store.NameFile && l.cur.Stamp.IsZero():
+		b := l.cur
+		res = Result{Outcome: Present, Local: &b, Note: "recorded by an earlier fetchd: the next sync hashes it once and takes it over"}
+	case l.build == buildOK && l.at.Kind == store.NameMissing:
+		res = Result{Outcome: Missing, Local: r.current(l), BuildPath: r.st.Path(store.Builds, l.cur.File),
+			Note: "the name is missing; its build is on disk and the next sync links it again"}
+	case l.at.Kind != store.NameMissing:
+		res = Result{Outcome: Modified, Note: "the file on disk " + orText(l.problem, "changed since fetchd verified it")}
+		if l.known {
+			b := l.cur
+			res.Local = &b
+		}
+	default:
+		res = Result{Outcome: Missing}
 	}
-	e.reporter().Event(Event{Kind: Verifying, Image: im.Name})
-	got, err := hashFile(ctx, l.path, l.entry.Digest.Algorithm)
+	res.Hold = l.hold
+	if !check {
+		return res
+	}
+	art, err := r.target(ctx, im)
 	if err != nil {
-		return Result{Outcome: Failed, Local: entryPtr(l), Err: err}
+		res.Err = fmt.Errorf("checking upstream: %w", err)
+		return res
 	}
-	if got != l.entry.Digest {
-		e.forget(im.Name)
-		return Result{Outcome: Modified, Local: entryPtr(l),
-			Err: fmt.Errorf("digest mismatch: recorded %s, the file has %s (modified or corrupted on disk; the next sync replaces it)", l.entry.Digest.Short(), got.Short())}
+	res.Upstream = &art
+	if res.Outcome == Present && res.Local != nil && res.Local.Digest != art.Digest {
+		res.Outcome = Outdated
+		res.Note = fmt.Sprintf("upstream has %s (on disk: %s)", art.Version, res.Local.Version)
 	}
-	by, err := e.verifyFile(ctx, l.path, sdkFormat(l.entry.Format))
-	if err != nil {
-		e.forget(im.Name)
-		return Result{Outcome: Failed, Local: entryPtr(l), Err: err}
-	}
-	ent := l.entry.Stamp(l.fi)
-	ent.VerifiedAt = e.now().UTC()
-	ent.VerifiedBy = []string{string(ent.Digest.Algorithm)}
-	if slices.Contains(l.entry.VerifiedBy, checkedBySignature) {
-		// The signature was checked over exactly these bytes (the digest
-		// still matches), so the check still stands.
-		ent.VerifiedBy = append(ent.VerifiedBy, checkedBySignature)
-	}
-	ent.VerifiedBy = append(ent.VerifiedBy, by...)
-	if err := e.record(im.Name, ent); err != nil {
-		return Result{Outcome: Failed, Local: &ent, Err: err}
-	}
-	r := Result{Outcome: Verified, Local: &ent}
-	if !l.trusted {
-		r.Note = "the file's modification time had changed; its content still matches"
-	}
-	return r
+	return res
 }
 
-// forget drops an image's record, so that sync no longer trusts the file.
-func (e *Engine) forget(name string) {
-	e.stateMu.Lock()
-	defer e.stateMu.Unlock()
-	e.state.Delete(name)
-	_ = e.state.Save(e.dir())
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/sdk"
 )
 
 func TestStatus(t *testing.T) {
@@ -30,7 +31,8 @@ func TestStatus(t *testing.T) {
 	if diff := cmp.Diff(map[string]engine.Outcome{"present.qcow2": engine.Installed, "modified.qcow2": engine.Installed}, outcomes(rs)); diff != "" {
 		t.Fatalf("first sync (-want +got):\n%s", diff)
 	}
-	if err := os.Chmod(fx.path("modified.qcow2"), 0o644); err != nil {
+	// Another file put at the name (the build itself is intact).
+	if err := os.Remove(fx.path("modified.qcow2")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(fx.path("modified.qcow2"), b[0][:len(b[0])/2], 0o644); err != nil {
@@ -71,7 +73,10 @@ func TestStatus(t *testing.T) {
 	if l := rs["missing.qcow2"].Local; l != nil {
 		t.Errorf("missing: Local = %+v, want nil", l)
 	}
-	if r := rs["modified.qcow2"]; !contains(r.Note, "size or modification time differ") {
+	if r := rs["present.qcow2"]; r.BuildPath != fx.buildPath(v1.Digest) {
+		t.Errorf("present: BuildPath %q, want %q", r.BuildPath, fx.buildPath(v1.Digest))
+	}
+	if r := rs["modified.qcow2"]; !contains(r.Note, "is not the build fetchd installed") {
 		t.Errorf("modified: note %q, want it to say what changed", r.Note)
 	}
 
@@ -115,13 +120,15 @@ func TestVerify(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t,
 		sourceImage("intact.qcow2", "alpine", config.Notify),
-		sourceImage("touched.qcow2", "alpine", config.Notify),
+		sourceImage("touched.qcow2", "debian", config.Notify),
 		sourceImage("missing.qcow2", "alpine", config.Notify),
 		sourceImage("unrecorded.qcow2", "alpine", config.Notify),
 	)
 	b := builds(t, 2)
 	art := fx.publish("v1/img.qcow2", b[0], "v1")
+	art2 := fx.publish("v1/other.qcow2", b[1], "d1")
 	fx.source("alpine").answer(art)
+	fx.source("debian").answer(art2)
 	fx.sync(engine.Options{Names: []string{"intact.qcow2", "touched.qcow2"}, Download: true})
 	later := testNow.Add(time.Hour)
 	if err := os.Chtimes(fx.path("touched.qcow2"), later, later); err != nil {
@@ -148,18 +155,17 @@ func TestVerify(t *testing.T) {
 	}
 	wantErr(t, rs["missing.qcow2"], "not on disk")
 	wantErr(t, rs["unrecorded.qcow2"], "no record")
-	if r := rs["touched.qcow2"]; !contains(r.Note, "modification time had changed") {
+	if r := rs["touched.qcow2"]; !contains(r.Note, "metadata had changed") {
 		t.Errorf("touched: note %q, want it to say the mtime changed but the content matches", r.Note)
 	}
-	for _, n := range []string{"intact.qcow2", "touched.qcow2"} {
-		got, ok := fx.entry(n)
-		fi, err := os.Stat(fx.path(n))
-		if err != nil {
-			t.Fatal(err)
+	if r := rs["intact.qcow2"]; r.Note != "" {
+		t.Errorf("intact: note %q, want none", r.Note)
+	}
+	for n, a := range map[string]sdk.Artifact{"intact.qcow2": art, "touched.qcow2": art2} {
+		if got, ok := fx.entry(n); !ok || !got.VerifiedAt.Equal(later) {
+			t.Errorf("%s: state %+v (present %v), want re-verified at %v", n, got, ok, later)
 		}
-		if !ok || !got.VerifiedAt.Equal(later) || !got.Matches(fi) {
-			t.Errorf("%s: state %+v (present %v), want re-verified at %v and matching the file", n, got, ok, later)
-		}
+		fx.wantLinked(n, a.Digest, mustRead(t, fx.buildPath(a.Digest)))
 	}
 
 	// The re-stamped record is trusted again: no download.
@@ -167,8 +173,8 @@ func TestVerify(t *testing.T) {
 	if r := rs["touched.qcow2"]; r.Outcome != engine.Present {
 		t.Errorf("sync after verify: %s (%v), want present", r.Outcome, r.Err)
 	}
-	if n := fx.requests(art); n != 1 {
-		t.Errorf("%d image requests, want 1 (two images of one artifact: one download, one verified copy)", n)
+	if n := fx.requests(art) + fx.requests(art2); n != 2 {
+		t.Errorf("%d image requests, want 2 (one per artifact)", n)
 	}
 	wantFile(t, fx.path("unrecorded.qcow2"), b[1])
 }

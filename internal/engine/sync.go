@@ -2,161 +2,244 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/sdk"
 )
 
-// syncOne decides what to do with one image and does it.
-func (e *Engine) syncOne(ctx context.Context, im config.Image, opts Options, sem chan struct{}) Result {
-	l := e.inspect(im.Name)
-	if l.blocking != nil {
-		return Result{Outcome: Failed, Err: l.blocking}
-	}
-	var localEntry = entryPtr(l)
-
-	// Cases that need no upstream answer.
-	switch {
-	case opts.Offline && l.trusted:
-		return Result{Outcome: Present, Local: localEntry, Note: "offline: upstream not checked"}
-	case opts.Offline && l.exists:
-		return Result{Outcome: Failed, Local: localEntry, Err: fmt.Errorf("the file on disk %s; offline, so it cannot be checked against upstream (run sync online)", l.problem)}
-	case opts.Offline:
-		return Result{Outcome: Failed, Err: errors.New("missing, and sync is offline")}
-	case l.trusted && im.Update == config.Never:
-		return Result{Outcome: Present, Local: localEntry, Note: "upstream not checked (update: never)"}
-	}
-
-	e.reporter().Event(Event{Kind: Resolving, Image: im.Name})
-	art, err := e.target(ctx, im)
+// Sync makes the directory match the configuration. It takes the
+// directory lock for the run (Engine.LockTimeout bounds the wait). It
+// returns one Result per image, in name order; an image failing never
+// stops the others.
+func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
+	images, err := e.images(opts.Names)
 	if err != nil {
-		if l.trusted {
-			// The image is there and verified; failing to ask upstream
-			// about a newer one does not make it less so.
-			return Result{Outcome: Present, Local: localEntry, Err: err, Note: "could not check upstream for a newer build"}
-		}
-		return Result{Outcome: Failed, Local: localEntry, Err: err}
+		return nil, err
 	}
-	r := Result{Upstream: &art, Local: localEntry}
+	r, err := e.begin(ctx, writing)
+	if err != nil {
+		return nil, err
+	}
+	defer r.end()
+	if !e.NoResolveCache {
+		r.resolveCache = newResolveCache(r.st)
+		defer func() { _ = r.resolveCache.save() }()
+	}
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = e.Config.Parallel
+	}
+	results := make([]Result, len(images))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, im := range images {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := e.now()
+			res := r.syncOne(ctx, im, opts, sem)
+			res.Name = im.Name
+			res.Duration = e.now().Sub(start)
+			res.Err = r.display(res.Err)
+			results[i] = res
+			e.reporter().Event(Event{Kind: Done, Image: im.Name, Result: &results[i]})
+		}()
+	}
+	wg.Wait()
+	if len(opts.Names) == 0 && !opts.Offline {
+		r.cleanPartials(results)
+	}
+	return results, nil
+}
 
-	switch {
-	case l.trusted && l.entry.Digest == art.Digest:
-		r.Outcome = Present
-		ent, checked, err := e.checkInstalled(ctx, im, l, art)
+// syncOne decides what to do with one image and does it.
+func (r *run) syncOne(ctx context.Context, im config.Image, opts Options, sem chan struct{}) Result {
+	l := r.inspect(im)
+	if l.blocking == nil {
+		r.repair(ctx, im, &l)
+	}
+	o := decideOptions{download: opts.Download, offline: opts.Offline, downloadOff: r.e.autoDownloadSetting()}
+	var up upstream
+	d := decide(l, up, im, o)
+	if d.act == actResolve {
+		r.e.reporter().Event(Event{Kind: Resolving, Image: im.Name})
+		art, err := r.target(ctx, im)
+		up = upstream{asked: true, art: art, err: err}
+		d = decide(l, up, im, o)
+	}
+	var res Result
+	switch d.act {
+	case actReport:
+		res = r.report(l, up, d)
+	case actKeep:
+		res = r.keep(ctx, im, l, up, d)
+	case actAdopt, actInstall:
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+		case <-ctx.Done():
+			return Result{Outcome: Failed, Local: r.current(l), Err: ctx.Err()}
+		}
+		res = r.replace(ctx, im, l, up.art, d)
+	}
+	res.Note = joinNote(l.note, res.Note)
+	if l.aside != "" {
+		res.MovedAside = append([]string{l.aside}, res.MovedAside...)
+	}
+	res.Hold = l.hold
+	return res
+}
+
+// report is the result of a decision that changes nothing.
+func (r *run) report(l local, up upstream, d decision) Result {
+	res := Result{Outcome: d.outcome, Err: d.err, Note: d.note}
+	if l.build == buildOK {
+		res.Local, res.BuildPath = r.current(l), r.st.Path(store.Builds, l.cur.File)
+	}
+	if up.asked && up.err == nil {
+		art := up.art
+		res.Upstream = &art
+	}
+	return res
+}
+
+// keep leaves the current build, puts the name back on it if needed, and
+// checks an image signature configured after it was installed.
+func (r *run) keep(ctx context.Context, im config.Image, l local, up upstream, d decision) Result {
+	res := r.report(l, up, d)
+	if d.relink {
+		mv, err := r.point(im, l.cur, l.want)
+		if err != nil {
+			return Result{Outcome: Failed, Local: r.current(l), Err: err}
+		}
+		switch {
+		case mv.aside != "":
+			res.Outcome = Replaced
+			res.MovedAside = []string{mv.aside}
+			res.Note = joinNote(res.Note, "the file at the name "+l.problem+": moved aside to "+mv.aside+"; the name points at the verified build again")
+		case l.at.Kind == store.NameMissing:
+			res.Note = joinNote(res.Note, "the name was missing: it points at the verified build again")
+		}
+	} else if up.asked && up.err == nil {
+		if err := r.recordWant(im, l.want); err != nil {
+			res.Err = err
+		}
+	}
+	if up.asked && up.err == nil && res.Outcome == Present {
+		b, checked, err := r.checkInstalled(ctx, im, l.cur, up.art)
 		switch {
 		case err != nil:
-			r.Outcome, r.Err = Failed, err
-			r.Note = "the image stays on disk; it was installed before keys were configured for " + im.Source
+			res.Outcome, res.Err = Failed, err
+			res.Note = "the image stays on disk; it was installed before keys were configured for " + im.Source
 		case checked:
-			r.Local = &ent
-			r.Note = "image signature checked now: keys were configured for " + im.Source + " after it was installed"
-		}
-		return r
-	case l.trusted && im.Update != config.Always:
-		r.Outcome = Outdated
-		r.Note = fmt.Sprintf("upstream has %s (on disk: %s); update policy %s", art.Version, l.entry.Version, im.Update)
-		return r
-	case l.exists && !l.trusted && l.fi.Mode().IsRegular():
-		// A file fetchd cannot vouch for: maybe it is exactly upstream's
-		// (state lost, or placed by hand). Hash it before downloading.
-		if ent, ok := e.adopt(ctx, im, l, art); ok {
-			r.Outcome, r.Local = Adopted, &ent
-			r.Note = "the file on disk matched upstream's digest and passed the checks"
-			return r
+			res.Local = &b
+			res.Note = joinNote(res.Note, "image signature checked now: keys were configured for "+im.Source+" after it was installed")
 		}
 	}
+	return res
+}
 
-	if !opts.Download {
-		switch {
-		case !l.exists:
-			r.Outcome, r.Note = Missing, "not downloading ("+e.autoDownloadSetting()+")"
-		case !l.trusted:
-			r.Outcome, r.Note = Modified, l.problem+"; not replacing it ("+e.autoDownloadSetting()+")"
-		default:
-			r.Outcome, r.Note = Outdated, fmt.Sprintf("upstream has %s; not downloading (%s)", art.Version, e.autoDownloadSetting())
+// replace installs upstream's artifact (adopting the file at the name if it
+// is those bytes) and moves the name to it.
+func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Artifact, d decision) Result {
+	res := Result{Upstream: &art, Local: r.current(l)}
+	var b state.Build
+	var st stats
+	adopted := false
+	if d.act == actAdopt {
+		var ok bool
+		var err error
+		b, l.nameHash, ok, err = r.adoptName(ctx, im, art)
+		adopted = ok && err == nil
+	}
+	if !adopted {
+		var err error
+		b, st, err = r.install(ctx, im, art)
+		res.Transferred, res.Reused = st.Transferred, st.Reused
+		if err != nil {
+			res.Outcome, res.Err = Failed, err
+			if l.build == buildOK {
+				res.Note = fmt.Sprintf("previous build %s stays", l.cur.Version)
+			}
+			return res
 		}
-		return r
 	}
-
-	select {
-	case sem <- struct{}{}:
-		defer func() { <-sem }()
-	case <-ctx.Done():
-		return Result{Outcome: Failed, Local: localEntry, Err: ctx.Err()}
-	}
-	ent, stats, err := e.install(ctx, im, art)
-	r.Transferred, r.Reused = stats.Transferred, stats.Reused
+	mv, err := r.point(im, b, l.want)
 	if err != nil {
-		r.Outcome, r.Err = Failed, err
-		if l.trusted {
-			r.Note = fmt.Sprintf("previous build %s stays", l.entry.Version)
-		}
-		return r
+		res.Outcome, res.Err = Failed, err
+		return res
 	}
-	r.Local = &ent
+	res.Local, res.BuildPath = &b, r.st.Path(store.Builds, b.File)
+	if mv.aside != "" {
+		res.MovedAside = []string{mv.aside}
+	}
 	switch {
-	case !l.exists:
-		r.Outcome = Installed
-	case l.trusted:
-		r.Outcome = Updated
-		r.Note = fmt.Sprintf("was %s", l.entry.Version)
+	case adopted:
+		res.Outcome = Adopted
+		res.Note = "the file on disk matched upstream's digest and passed the checks"
+	case l.build == buildOK:
+		res.Outcome = Updated
+		res.Note = fmt.Sprintf("was %s", l.cur.Version)
+	case l.at.Kind == store.NameMissing && !l.known:
+		res.Outcome = Installed
+	case l.at.Kind == store.NameMissing:
+		res.Outcome = Installed
+		res.Note = "the name was missing"
 	default:
-		r.Outcome = Replaced
-		r.Note = "the file on disk " + l.problem
+		res.Outcome = Replaced
+		res.Note = "the file on disk " + l.problem
 	}
-	if stats.CopiedFrom != "" {
-		r.Note = joinNote(r.Note, "same artifact as "+stats.CopiedFrom+": copied, not downloaded again")
+	res.Note = joinNote(d.note, res.Note)
+	if mv.aside != "" {
+		res.Note = joinNote(res.Note, "moved aside to "+mv.aside)
 	}
-	return r
+	if st.Shared && !adopted && l.build != buildOK {
+		res.Note = joinNote(res.Note, "its build was already on disk: nothing downloaded")
+	}
+	return res
 }
 
-// autoDownloadSetting names what turned downloads off, as it was given.
-func (e *Engine) autoDownloadSetting() string {
-	if s := e.Config.AutoDownloadSetting; s != "" {
-		return s
-	}
-	return "AUTO_DOWNLOAD_IMAGES=false"
-}
-
-func entryPtr(l local) *state.Entry {
-	if !l.known {
+// current is the build the name points at, for a result.
+func (r *run) current(l local) *state.Build {
+	if l.build != buildOK {
 		return nil
 	}
-	e := l.entry
-	return &e
+	b := l.cur
+	return &b
 }
 
 // target resolves the artifact an image should be.
-func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, error) {
-	if hs := e.hostSource(im); hs != nil {
+func (r *run) target(ctx context.Context, im config.Image) (sdk.Artifact, error) {
+	if hs := r.e.hostSource(im); hs != nil {
 		return hs.Resolve(ctx, im)
 	}
 	if im.IsURL() {
-		return e.urlTarget(ctx, im)
+		return r.e.urlTarget(ctx, im)
 	}
 	arch := im.Arch
 	if arch == "" {
-		arch = e.Arch
+		arch = r.e.Arch
 	}
-	sc := e.Config.Sources[im.Source]
+	sc := r.e.Config.Sources[im.Source]
 	req := pluginRequest(im, arch, sc.BaseURL, sc)
 	if req.ReleaseKeys != nil {
-		req.KeysWhere = e.Config.KeysWhere(im.Source)
+		req.KeysWhere = r.e.Config.KeysWhere(im.Source)
 	}
 	key := ""
-	if ids, ok := e.Sources.(SourceIdentity); ok && e.resolveCache != nil {
+	if ids, ok := r.e.Sources.(SourceIdentity); ok && r.resolveCache != nil {
 		if id, err := ids.Identity(im.Source); err == nil {
 			key = resolveKey(id, req)
-			if art, ok := e.cachedResolve(ctx, key); ok {
+			if art, ok := r.cachedResolve(ctx, key); ok {
 				return art, nil
 			}
 		}
 	}
-	src, err := e.Sources.Source(ctx, im.Source)
+	src, err := r.e.Sources.Source(ctx, im.Source)
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
@@ -167,7 +250,7 @@ func (e *Engine) target(ctx context.Context, im config.Image) (sdk.Artifact, err
 		return sdk.Artifact{}, err
 	}
 	if key != "" {
-		e.remember(key, art, rec.snapshot())
+		r.remember(key, art, rec.snapshot())
 	}
 	return art, nil
 }
@@ -178,8 +261,19 @@ func pluginRequest(im config.Image, arch, baseURL string, sc config.Source) plug
 }
 
 func joinNote(a, b string) string {
-	if a == "" {
+	switch {
+	case a == "":
 		return b
+	case b == "":
+		return a
 	}
 	return a + "; " + b
+}
+
+// autoDownloadSetting names what turned downloads off, as it was given.
+func (e *Engine) autoDownloadSetting() string {
+	if s := e.Config.AutoDownloadSetting; s != "" {
+		return s
+	}
+	return "AUTO_DOWNLOAD_IMAGES=false"
 }

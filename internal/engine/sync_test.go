@@ -30,19 +30,11 @@ func TestSyncInstallsMissingImage(t *testing.T) {
 	if r.Outcome != engine.Installed || r.Err != nil {
 		t.Fatalf("outcome %s, err %v; want installed", r.Outcome, r.Err)
 	}
-	final := fx.path(name)
-	wantFile(t, final, img)
-	fi, err := os.Stat(final)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o444 {
-		t.Errorf("installed image has mode %v, want -r--r--r--", fi.Mode())
-	}
-	want := state.Entry{
-		Source: "alpine", Release: "3", Arch: "amd64", Variant: "cloudinit",
+	fx.wantLinked(name, art.Digest, img)
+	want := state.Build{
+		File: state.BuildFile(art.Digest, "qcow2"), Source: "alpine", Release: "3", Arch: "amd64", Variant: "cloudinit",
 		Version: "3.20.1", URL: art.URL, Format: "qcow2", Digest: art.Digest,
-		Size: int64(len(img)), MTime: fi.ModTime(),
+		Size: int64(len(img)), VirtualSize: 16 << 20,
 		VerifiedAt:  testNow,
 		VerifiedBy:  []string{"sha256", "qcow2-header", "qemu-img info", "qemu-img check"},
 		ChecksumURL: art.ChecksumURL, Signature: "unsigned: test replica, unsigned",
@@ -51,11 +43,15 @@ func TestSyncInstallsMissingImage(t *testing.T) {
 	if !ok {
 		t.Fatal("state.json has no entry for the installed image")
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	noStamp := cmpopts.IgnoreFields(state.Build{}, "Stamp")
+	if diff := cmp.Diff(want, got, noStamp); diff != "" {
 		t.Errorf("state.json entry (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(&want, r.Local); diff != "" {
+	if diff := cmp.Diff(&want, r.Local, noStamp); diff != "" {
 		t.Errorf("Result.Local (-want +got):\n%s", diff)
+	}
+	if r.BuildPath != fx.buildPath(art.Digest) {
+		t.Errorf("BuildPath %q, want %q", r.BuildPath, fx.buildPath(art.Digest))
 	}
 	if p := fx.partials(); len(p) != 0 {
 		t.Errorf("partial directory holds %q after a successful install", p)
@@ -76,9 +72,12 @@ func TestSyncInstallsMissingImage(t *testing.T) {
 	}
 }
 
-// A no-op sync trusts size and mtime and reads nothing; verify is what
-// re-hashes, and what it finds wrong the next sync replaces.
-func TestSyncTrustsSizeAndMtimeVerifyRehashes(t *testing.T) {
+// A no-op sync trusts the build's stamp and reads nothing. Any change to
+// the build file (even with size and mtime put back) changes its ctime:
+// the next sync hashes it, keeps it if only its metadata changed, and sets
+// it aside and fetches the build again if its bytes did. Verify re-hashes
+// whatever the stamp says.
+func TestSyncTrustsStampVerifyRehashes(t *testing.T) {
 	t.Parallel()
 	const name = "alpine-3.qcow2"
 	fx := newFixture(t, sourceImage(name, "alpine", config.Notify))
@@ -91,21 +90,44 @@ func TestSyncTrustsSizeAndMtimeVerifyRehashes(t *testing.T) {
 	if r := fx.sync(online)[name]; r.Outcome != engine.Installed {
 		t.Fatalf("first sync: %s (%v), want installed", r.Outcome, r.Err)
 	}
-	if r := fx.sync(online)[name]; r.Outcome != engine.Present || r.Err != nil {
-		t.Fatalf("second sync: %s (%v), want present", r.Outcome, r.Err)
+	if r := fx.sync(online)[name]; r.Outcome != engine.Present || r.Err != nil || r.Note != "" {
+		t.Fatalf("second sync: %s (%v, %q), want present", r.Outcome, r.Err, r.Note)
 	}
 	if n := fx.requests(art); n != 1 {
 		t.Fatalf("%d image requests after a no-op sync, want still 1", n)
 	}
 
-	// Same size, same mtime, other bytes: sync cannot tell without
-	// hashing, and must not hash.
-	rewriteInPlace(t, final, other)
-	if r := fx.sync(online)[name]; r.Outcome != engine.Present {
-		t.Fatalf("sync after an in-place rewrite: %s (%v), want present (size and mtime are trusted)", r.Outcome, r.Err)
+	// Metadata only: hashed, same bytes, trusted again; nothing fetched.
+	if err := os.Chmod(final, 0o400); err != nil {
+		t.Fatal(err)
 	}
-	wantFile(t, final, other)
+	if r := fx.sync(online)[name]; r.Outcome != engine.Present || r.Err != nil {
+		t.Fatalf("sync after a chmod: %s (%v), want present", r.Outcome, r.Err)
+	}
+	fx.wantLinked(name, art.Digest, good)
+	if n := fx.requests(art); n != 1 {
+		t.Fatalf("%d image requests after a chmod, want still 1", n)
+	}
 
+	// Same size, same mtime, other bytes.
+	rewriteInPlace(t, final, other)
+	r := fx.sync(online)[name]
+	if r.Outcome != engine.Replaced || r.Err != nil {
+		t.Fatalf("sync after an in-place rewrite: %s (%v), want replaced", r.Outcome, r.Err)
+	}
+	if !contains(r.Note, "no longer matches its digest") {
+		t.Errorf("note %q, want it to say the build no longer matches", r.Note)
+	}
+	fx.wantLinked(name, art.Digest, good)
+	if n := fx.requests(art); n != 2 {
+		t.Errorf("%d image requests, want 2 (the install and the fetch after the damage)", n)
+	}
+	if as := fx.aside(); len(as) != 1 || !bytes.Equal(mustRead(t, as[0]), other) {
+		t.Errorf("aside holds %v, want the damaged bytes kept once", as)
+	}
+
+	// Verify hashes even what the stamp vouches for.
+	rewriteInPlace(t, fx.buildPath(art.Digest), other)
 	vr, err := fx.eng.Verify(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -115,21 +137,13 @@ func TestSyncTrustsSizeAndMtimeVerifyRehashes(t *testing.T) {
 		t.Errorf("verify: %s, want modified", v.Outcome)
 	}
 	wantErr(t, v, "digest mismatch", art.Digest.Short())
-	if _, ok := fx.entry(name); ok {
-		t.Error("verify kept the record of a file whose digest no longer matches")
+	if got, _ := fx.entry(name); !got.Stamp.IsZero() {
+		t.Error("verify kept trusting a build whose digest no longer matches")
 	}
-
-	r := fx.sync(online)[name]
-	if r.Outcome != engine.Replaced || r.Err != nil {
+	if r := fx.sync(online)[name]; r.Outcome != engine.Replaced || r.Err != nil {
 		t.Fatalf("sync after verify: %s (%v), want replaced", r.Outcome, r.Err)
 	}
-	wantFile(t, final, good)
-	if got, _ := fx.entry(name); got.Digest != art.Digest {
-		t.Errorf("recorded digest %s, want %s", got.Digest.Short(), art.Digest.Short())
-	}
-	if n := fx.requests(art); n != 2 {
-		t.Errorf("%d image requests, want 2 (the install and the replacement)", n)
-	}
+	fx.wantLinked(name, art.Digest, good)
 }
 
 func TestSyncUpdatePolicy(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,26 +14,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Layout inside the image directory.
-const (
-	PrivateDir = ".fetchd"
-	FileName   = "lock"
-)
-
-// Path returns the lock file of the image directory dir.
-func Path(dir string) string { return filepath.Join(dir, PrivateDir, FileName) }
+// Options say how Acquire waits for another holder.
+type Options struct {
+	// Wait makes Acquire wait for the lock rather than fail at once.
+	Wait bool
+	// Timeout bounds the wait (0: until ctx is done).
+	Timeout time.Duration
+	// OnWait, if not nil, is called once when Acquire starts waiting, so
+	// the CLI can say whom it waits for.
+	OnWait func(Holder)
+}
 
 // BusyError says another process holds the directory's lock.
 type BusyError struct {
-	Dir string
-	PID int // the holder's pid as it wrote it; 0 if unknown
+	Dir    string
+	Holder Holder
+	// Waited is how long Acquire waited before giving up (0: it did not
+	// wait).
+	Waited time.Duration
 }
 
 func (e *BusyError) Error() string {
-	if e.PID > 0 {
-		return fmt.Sprintf("another fetchd (pid %d) is working on %s", e.PID, e.Dir)
+	if e.Waited > 0 {
+		return fmt.Sprintf("gave up after %s waiting for %s to finish with %s", e.Waited, e.Holder, e.Dir)
 	}
-	return fmt.Sprintf("another fetchd is working on %s (it holds %s)", e.Dir, Path(e.Dir))
+	return fmt.Sprintf("%s is working on %s", e.Holder, e.Dir)
 }
 
 // Lock is a held directory lock.
@@ -53,21 +57,16 @@ const (
 	pollMax = 500 * time.Millisecond
 )
 
-// Acquire takes an exclusive flock on <dir>/.fetchd/lock, creating dir and
-// .fetchd (0755) and the lock file (0644) as needed, then writes our pid
-// into the lock file.
+// Acquire takes an exclusive flock on f, the directory's lock file (dir
+// names the directory in messages), and writes our pid into it. Acquire
+// owns f from then on: Release (or a failed Acquire) closes it.
 //
-// If another process holds the lock: with wait false, Acquire returns a
-// *BusyError naming dir and, if it wrote one, the holder's pid. With wait
-// true, it calls onWait once with the holder's pid (0 if unknown; onWait
-// may be nil), so the CLI can print "waiting for another fetchd (pid N) on
-// <dir>…", and retries until the lock is free or ctx is done, in which case
-// the error wraps ctx.Err().
-func Acquire(ctx context.Context, dir string, wait bool, onWait func(holderPID int)) (*Lock, error) {
-	f, err := openLockFile(dir)
-	if err != nil {
-		return nil, err
-	}
+// If another process holds the lock: without opts.Wait, Acquire returns a
+// *BusyError naming the holder. With it, Acquire calls opts.OnWait once
+// and retries until the lock is free, opts.Timeout has passed (a
+// *BusyError with Waited set) or ctx is done (an error wrapping ctx.Err()).
+func Acquire(ctx context.Context, f *os.File, dir string, opts Options) (*Lock, error) {
+	start := time.Now()
 	delay := pollMin
 	waited := false
 	for {
@@ -79,18 +78,27 @@ func Acquire(ctx context.Context, dir string, wait bool, onWait func(holderPID i
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
 		}
-		if !wait {
-			pid := readPID(f)
+		if !opts.Wait {
+			h := holderOf(f)
 			f.Close()
-			return nil, &BusyError{Dir: dir, PID: pid}
+			return nil, &BusyError{Dir: dir, Holder: h}
+		}
+		if opts.Timeout > 0 && time.Since(start) >= opts.Timeout {
+			h := holderOf(f)
+			f.Close()
+			return nil, &BusyError{Dir: dir, Holder: h, Waited: opts.Timeout}
 		}
 		if !waited {
 			waited = true
-			if onWait != nil {
-				onWait(readPID(f))
+			if opts.OnWait != nil {
+				opts.OnWait(holderOf(f))
 			}
 		}
-		t := time.NewTimer(delay)
+		wait := delay
+		if opts.Timeout > 0 {
+			wait = min(wait, max(time.Millisecond, opts.Timeout-time.Since(start)))
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -107,36 +115,6 @@ func Acquire(ctx context.Context, dir string, wait bool, onWait func(holderPID i
 	return &Lock{dir: dir, f: f}, nil
 }
 
-// openLockFile creates .fetchd and opens the lock file without following
-// symlinks: the directory may be writable by others, and a planted symlink
-// must not make us truncate some other file.
-func openLockFile(dir string) (*os.File, error) {
-	private := filepath.Join(dir, PrivateDir)
-	if err := os.MkdirAll(private, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", private, err)
-	}
-	fi, err := os.Lstat(private)
-	if err != nil {
-		return nil, fmt.Errorf("checking %s: %w", private, err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory (a symlink?); fetchd keeps its state and partial downloads there", private)
-	}
-	name := Path(dir)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening lock file: %w", err)
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = errors.New("not a regular file")
-		}
-		return nil, fmt.Errorf("lock file %s: %w", name, err)
-	}
-	return f, nil
-}
-
 func flock(f *os.File, how int) error {
 	for {
 		err := unix.Flock(int(f.Fd()), how)
@@ -146,9 +124,8 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// readPID returns the pid the holder wrote, or 0 if there is none yet or
-// it is not a number.
-func readPID(f *os.File) int {
+// recordedPID returns the pid the last holder wrote, or 0.
+func recordedPID(f *os.File) int {
 	buf := make([]byte, 32)
 	n, err := f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/internal/oci"
 	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/store"
 	"github.com/sandlabx/fetchd/internal/testing/registry"
 	"github.com/sandlabx/fetchd/sdk/checksum"
 	"github.com/sandlabx/fetchd/sdk/signature"
@@ -31,26 +34,42 @@ func publisherDir(t *testing.T, name, version string, size int) (string, *state.
 	if _, err := rand.Read(data); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum := sha512.Sum512(data)
+	d := checksum.Digest{Algorithm: checksum.SHA512, Hex: hex.EncodeToString(sum[:])}
+	// As sync leaves it: the build in the private directory, the name a
+	// hard link to it, the record stamped with the build file.
+	build := filepath.Join(dir, state.PrivateDir, "builds", state.BuildFile(d, "qcow2"))
+	if err := os.MkdirAll(filepath.Dir(build), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(build, data, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.Link(build, path); err != nil {
+		t.Fatal(err)
+	}
+	var sys unix.Stat_t
+	if err := unix.Lstat(build, &sys); err != nil {
+		t.Fatal(err)
+	}
 	ent := state.Entry{
+		File:   state.BuildFile(d, "qcow2"),
 		Source: "debian", Release: "13", Arch: "amd64", Variant: "generic", Version: version,
 		URL: "https://cloud.debian.org/images/cloud/trixie/" + version + "/" + name, Format: "qcow2",
-		Digest:     checksum.Digest{Algorithm: checksum.SHA512, Hex: hex.EncodeToString(sum[:])},
+		Digest: d, Size: int64(size), Stamp: store.StampOf(&sys),
 		VerifiedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), VerifiedBy: []string{"sha512", "qcow2-header", "qemu-img info", "qemu-img check"},
 		ChecksumURL: "https://cloud.debian.org/images/cloud/trixie/" + version + "/SHA512SUMS",
 		Signature:   "unsigned: checksum over https, unsigned",
-	}.Stamp(fi)
+	}
 	st := state.New()
-	st.Set(name, ent)
-	if err := st.Save(dir); err != nil {
+	st.SetBuild(ent)
+	st.SetImage(name, state.Image{Build: d.String()})
+	out, err := state.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state.Path(dir), out, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return dir, st, data

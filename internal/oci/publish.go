@@ -131,8 +131,8 @@ func (p *Publisher) Publish(ctx context.Context, st *state.State, name string) (
 }
 
 // openVerified opens the image without following a symlink and checks it
-// is still the file fetchd verified (size and modification time as
-// recorded).
+// is still the file fetchd verified (its recorded stamp: device, inode,
+// size, mode, owner, mtime and ctime).
 func openVerified(path string, ent state.Entry) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -145,7 +145,7 @@ func openVerified(path string, ent state.Entry) (*os.File, error) {
 	}
 	if !ent.Matches(fi) {
 		f.Close()
-		return nil, fmt.Errorf("%s changed since fetchd verified it (size or modification time differ); run fetchd verify or sync before publishing", path)
+		return nil, fmt.Errorf("%s changed since fetchd verified it; run fetchd sync (or verify) before publishing", path)
 	}
 	return f, nil
 }

@@ -1,19 +1,21 @@
-// Package state records what fetchd knows about the images in an image
-// directory: <dir>/.fetchd/state.json holds, per image file, where it came
-// from (source, release, arch, variant, version, URL, checksum file,
-// signature status), its digest, and the size and modification time the
-// file had when it was verified, and how it was verified.
+// Package state is the schema of <dir>/.fetchd/state.json: the builds
+// fetchd committed (keyed by digest: where the bytes came from, the
+// content-addressed file name in builds/, how they were verified, and the
+// Stamp the file had when fetchd last committed or hashed it) and, per
+// configured name, which build the name points at, a newer build held back
+// by VM disks, the previous builds kept for rollback, the configuration
+// that chose the build and any operator hold.
 //
-// It is for the host's sync, status and verify commands. Its main use is
-// to let a no-op sync at container start skip re-hashing gigabytes: an
-// image whose size and mtime still match its Entry (Entry.Matches) is
-// "present". The file is a cache of facts fetchd established itself, so a
-// state file that cannot be read or trusted is never fatal: Load returns a
-// *CorruptError, and the caller treats every image as unknown, re-verifies
-// it and says so.
+// It is pure data: Decode and Encode turn bytes into a State and back, and
+// package store reads and writes the file through the private directory's
+// descriptor (Load reads it by path, for tools and tests). Its main use is
+// to let a no-op sync at container start skip re-hashing gigabytes: a build
+// whose file still has exactly its recorded Stamp (device, inode, size,
+// mode, owner, mtime and ctime) is trusted. The file is a cache of facts
+// fetchd established itself, so a state file that cannot be trusted is
+// never fatal: the caller gets a *CorruptError, treats every image as
+// unknown, re-verifies it and says so.
 //
-// Save writes the file the way images are installed: a temporary file in
-// .fetchd, written, fsynced, renamed over state.json, then the directory
-// fsynced, so a crash leaves either the old state or the new one. Callers
-// must hold the directory's lock (package lock) while saving.
+// Version 1 files (one plain file per name) are read as builds with a zero
+// Stamp: the first sync hashes each file once and takes it over.
 package state

@@ -1,16 +1,15 @@
 package state
 
 import (
-	"errors"
-	"fmt"
-	"os"
+	"slices"
 	"time"
 
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-// Version is the state file format this package reads and writes.
-const Version = 1
+// Version is the state file format this package writes. Decode also reads
+// version 1 (one plain file per image name, before builds existed).
+const Version = 2
 
 // Layout inside the image directory.
 const (
@@ -22,15 +21,22 @@ const (
 	MaxBytes = 16 << 20
 )
 
-// State is the content of state.json: one Entry per image file name.
+// State is the content of state.json: the builds fetchd committed, by
+// digest, and what each configured name points at.
 type State struct {
 	Version int
-	Images  map[string]Entry
+	// Builds is keyed by the build's digest ("sha256:<hex>").
+	Builds map[string]Build
+	// Images is keyed by image name (the file name in the directory).
+	Images map[string]Image
 }
 
-// Entry is what fetchd recorded about one image file when it last installed
-// or verified it.
-type Entry struct {
+// Build is one committed build: bytes that passed every check, kept
+// read-only at builds/<File> inside the private directory, never changed
+// while the file exists.
+type Build struct {
+	// File is the build's file name in the builds directory (BuildFile).
+	File    string
 	Source  string // source plugin; "" for a url image
 	Release string
 	Arch    string
@@ -39,10 +45,14 @@ type Entry struct {
 	URL     string // where the bytes came from
 	Format  string // "qcow2" or "raw"
 	Digest  checksum.Digest
-	// Size and MTime are the file's, as the file system reported them
-	// after install; Matches compares them exactly.
-	Size  int64
-	MTime time.Time
+	// Size is the file's size in bytes; VirtualSize the disk size a VM
+	// sees (0 when not known).
+	Size        int64
+	VirtualSize int64
+	// Stamp is the file as the file system described it after fetchd last
+	// committed, linked or hashed it. A zero Stamp trusts nothing: the
+	// file is hashed before it is used.
+	Stamp Stamp
 	// VerifiedAt is when the checks in VerifiedBy last passed, e.g.
 	// ["sha256", "qcow2-header", "qemu-img info", "qemu-img check"].
 	VerifiedAt  time.Time
@@ -54,100 +64,162 @@ type Entry struct {
 	Published *Published
 }
 
+// Entry is the former name of Build, kept so that callers written against
+// it still read the same fields.
+type Entry = Build
+
+// Stamp identifies a file and its metadata exactly, as git's index does:
+// a file is trusted without re-hashing only when every field is what
+// fetchd recorded. Any write, chmod, chown, link or replacement changes at
+// least one of them (ctime moves with every inode change).
+type Stamp struct {
+	Dev   uint64
+	Ino   uint64
+	Size  int64
+	Mode  uint32 // st_mode: type and permission bits
+	UID   uint32
+	MTime time.Time
+	CTime time.Time
+}
+
+// IsZero reports whether nothing was recorded.
+func (s Stamp) IsZero() bool { return s == Stamp{} }
+
+// Matches reports whether o describes the same file, unchanged. A zero Stamp
+// equals nothing.
+func (s Stamp) Matches(o Stamp) bool {
+	return !s.IsZero() && s.Dev == o.Dev && s.Ino == o.Ino && s.Size == o.Size && s.Mode == o.Mode &&
+		s.UID == o.UID && s.MTime.Equal(o.MTime) && s.CTime.Equal(o.CTime)
+}
+
+// SameFile reports whether o is the same inode, whatever its metadata.
+func (s Stamp) SameFile(o Stamp) bool { return !s.IsZero() && s.Dev == o.Dev && s.Ino == o.Ino }
+
+// Image is what fetchd knows about one configured name.
+type Image struct {
+	// Build is the digest key of the build the name points at ("" when
+	// none yet).
+	Build string
+	// Pending is a newer build that is committed and ready, held back
+	// because VM disks use the name (see the overlays setting).
+	Pending string
+	// Previous lists earlier builds of this image, newest first: what
+	// rollback can move back to and retention counts.
+	Previous []string
+	// Want is the configuration that chose Build; nil when not recorded
+	// (a version 1 state), which the next sync fills in.
+	Want *Want
+	// Hold, when set, keeps the name on Build whatever the update policy.
+	Hold *Hold
+}
+
+// Want is what the configuration asked for, exactly as written (Arch
+// filled in with the host's when not configured). A change in any field
+// replaces the image, whatever the update policy.
+type Want struct {
+	Source   string
+	Release  string
+	Arch     string
+	Variant  string
+	URL      string
+	Checksum string // a url image's "sha256:<hex>" or "file:<url>"
+}
+
+// Hold is a runtime hold set by the operator (fetchd hold, rollback, the
+// service's API).
+type Hold struct {
+	Reason string
+	At     time.Time
+}
+
 // New returns an empty state.
-func New() *State { return &State{Version: Version, Images: map[string]Entry{}} }
-
-// Get returns the entry for the image file name.
-func (s *State) Get(name string) (Entry, bool) {
-	e, ok := s.Images[name]
-	return e, ok
+func New() *State {
+	return &State{Version: Version, Builds: map[string]Build{}, Images: map[string]Image{}}
 }
 
-// Set records e for the image file name.
-func (s *State) Set(name string, e Entry) {
+// Image returns the record of the image called name.
+func (s *State) Image(name string) (Image, bool) {
+	im, ok := s.Images[name]
+	return im, ok
+}
+
+// SetImage records im for name.
+func (s *State) SetImage(name string, im Image) {
 	if s.Images == nil {
-		s.Images = map[string]Entry{}
+		s.Images = map[string]Image{}
 	}
-	s.Images[name] = e
+	s.Images[name] = im
 }
 
-// Delete forgets the image file name.
+// Build returns the build with the digest key.
+func (s *State) Build(key string) (Build, bool) {
+	if key == "" {
+		return Build{}, false
+	}
+	b, ok := s.Builds[key]
+	return b, ok
+}
+
+// SetBuild records b under its digest.
+func (s *State) SetBuild(b Build) {
+	if s.Builds == nil {
+		s.Builds = map[string]Build{}
+	}
+	s.Builds[b.Digest.String()] = b
+}
+
+// DeleteBuild forgets a build and every image's reference to it as a
+// previous or pending build.
+func (s *State) DeleteBuild(key string) {
+	delete(s.Builds, key)
+	for name, im := range s.Images {
+		im.Previous = slices.DeleteFunc(slices.Clone(im.Previous), func(k string) bool { return k == key })
+		if im.Pending == key {
+			im.Pending = ""
+		}
+		s.Images[name] = im
+	}
+}
+
+// Current returns the build the image name points at.
+func (s *State) Current(name string) (Build, bool) {
+	im, ok := s.Images[name]
+	if !ok {
+		return Build{}, false
+	}
+	return s.Build(im.Build)
+}
+
+// Get is Current under its former name.
+func (s *State) Get(name string) (Build, bool) { return s.Current(name) }
+
+// Delete forgets the image name (its builds stay recorded).
 func (s *State) Delete(name string) { delete(s.Images, name) }
 
-// Matches reports whether fi, a fresh stat of the image file, still
-// describes the file this entry was recorded for: a regular file of the
-// same size and exactly the same modification time, at the precision the
-// file system reports. It is how a no-op sync avoids re-hashing.
-func (e Entry) Matches(fi os.FileInfo) bool {
-	return fi != nil && fi.Mode().IsRegular() && !e.MTime.IsZero() &&
-		fi.Size() == e.Size && fi.ModTime().Equal(e.MTime)
-}
-
-// Stamp returns e with Size and MTime taken from fi, the stat of the file
-// just installed or verified.
-func (e Entry) Stamp(fi os.FileInfo) Entry {
-	e.Size = fi.Size()
-	e.MTime = fi.ModTime()
-	return e
-}
-
-// validate checks the facts Matches and the callers rely on.
-func (e Entry) validate(name string) error {
-	if err := checkName(name); err != nil {
-		return fmt.Errorf("image name %q: %w", name, err)
-	}
-	if err := e.Digest.Validate(); err != nil {
-		return fmt.Errorf("image %s: digest: %w", name, err)
-	}
-	if e.Size < 0 {
-		return fmt.Errorf("image %s: negative size %d", name, e.Size)
-	}
-	if e.MTime.IsZero() {
-		return fmt.Errorf("image %s: no mtime", name)
-	}
-	for _, t := range []struct {
-		field string
-		at    time.Time
-	}{{"mtime", e.MTime}, {"verified_at", e.VerifiedAt}, {"published.verified_at", e.Published.verifiedAt()}, {"published.published_at", e.Published.publishedAt()}} {
-		// Times are stored in UTC as RFC 3339, which has four-digit years:
-		// an offset can carry 0000-01-01T00:00:00+01:00 out of range.
-		if y := t.at.UTC().Year(); !t.at.IsZero() && (y < 0 || y > 9999) {
-			return fmt.Errorf("image %s: %s %s is outside years 0000-9999", name, t.field, t.at.Format(time.RFC3339))
+// Users returns, for each build key, the images that point at it, hold it
+// pending or keep it as a previous build.
+func (s *State) Users() map[string][]string {
+	out := map[string][]string{}
+	for name, im := range s.Images {
+		for _, k := range append([]string{im.Build, im.Pending}, im.Previous...) {
+			if k != "" && !slices.Contains(out[k], name) {
+				out[k] = append(out[k], name)
+			}
 		}
 	}
-	return nil
-}
-
-// checkName refuses names that are not plain file names in the image
-// directory, so a state file can never point fetchd outside it.
-func checkName(name string) error {
-	switch {
-	case name == "" || name == "." || name == "..":
-		return errors.New("not a file name")
-	case name[0] == '.':
-		return errors.New("hidden file")
-	case len(name) > 255:
-		return errors.New("longer than 255 bytes")
+	for k := range out {
+		slices.Sort(out[k])
 	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c == '/' || c == '\\' || c < 0x20 || c == 0x7f {
-			return errors.New("contains a path separator or control character")
-		}
+	return out
+}
+
+// BuildFile is the file name of the build with digest d and format:
+// content-addressed, so two images of one artifact share one build and a
+// state file can never name anything else.
+func BuildFile(d checksum.Digest, format string) string {
+	ext := format
+	if ext == "" {
+		ext = "qcow2"
 	}
-	return nil
+	return string(d.Algorithm) + "-" + d.Hex + "." + ext
 }
-
-// CorruptError says the state file exists but cannot be used: unreadable,
-// not JSON, truncated, an unknown version, or an entry that does not
-// validate. Callers treat the directory as "nothing known", re-verify,
-// and tell the user.
-type CorruptError struct {
-	Path string
-	Err  error
-}
-
-func (e *CorruptError) Error() string {
-	return "state file " + e.Path + " is unusable (images will be re-verified): " + e.Err.Error()
-}
-
-func (e *CorruptError) Unwrap() error { return e.Err }
