@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/lock"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
@@ -151,10 +152,15 @@ func (r *run) lockArtifact(key string) func() {
 	return m.Unlock
 }
 
-// display rewrites the store's descriptor paths in err's message.
+// display rewrites the store's descriptor paths in err's message, and in
+// the fields of the typed errors that carry a directory.
 func (r *run) display(err error) error {
-	if r.st == nil {
+	if r.st == nil || err == nil {
 		return err
+	}
+	var ns *download.NoSpaceError
+	if errors.As(err, &ns) {
+		ns.Dir = r.st.DisplayText(ns.Dir)
 	}
 	return r.st.Display(err)
 }
