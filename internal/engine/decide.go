@@ -74,7 +74,7 @@ func decide(l local, up upstream, im config.Image, o decideOptions) decision {
 	relink := ok && !l.linked
 	if relink && foreign && !o.download {
 		// Putting the name right would move someone's file aside.
-		return decision{act: actReport, outcome: Modified, note: "the file on disk " + l.problem + "; not replacing it ("+o.off()+")"}
+		return decision{act: actReport, outcome: Modified, note: "the file on disk " + l.problem + "; not replacing it (" + o.off() + ")"}
 	}
 	switch {
 	case l.blocking != nil:
@@ -115,7 +115,7 @@ func decide(l local, up upstream, im config.Image, o decideOptions) decision {
 		return decision{act: actKeep, outcome: Present, relink: relink}
 	case ok && changed != "":
 		if !o.download {
-			return decision{act: actReport, outcome: Outdated, note: "the configuration changed (" + changed + "); not downloading ("+o.off()+")"}
+			return decision{act: actReport, outcome: Outdated, note: "the configuration changed (" + changed + "); not downloading (" + o.off() + ")"}
 		}
 		return decision{act: actInstall, note: "the configuration changed: " + changed}
 	case ok && l.hold != "":
@@ -127,9 +127,9 @@ func decide(l local, up upstream, im config.Image, o decideOptions) decision {
 		case ok:
 			return decision{act: actReport, outcome: Outdated, note: fmt.Sprintf("upstream has %s; not downloading ("+o.off()+")", art.Version)}
 		case l.at.Kind == store.NameMissing:
-			return decision{act: actReport, outcome: Missing, note: "not downloading ("+o.off()+")"}
+			return decision{act: actReport, outcome: Missing, note: "not downloading (" + o.off() + ")"}
 		}
-		return decision{act: actReport, outcome: Modified, note: "the file on disk " + l.problem + "; not replacing it ("+o.off()+")"}
+		return decision{act: actReport, outcome: Modified, note: "the file on disk " + l.problem + "; not replacing it (" + o.off() + ")"}
 	case !ok && l.at.Kind == store.NameFile && !l.linked && !l.nameHashedOther(art):
 		return decision{act: actAdopt}
 	}
