@@ -273,11 +273,11 @@ func (x explainer) permissionHint(err error) string {
 		return ""
 	}
 	uid := os.Getuid()
+	what := fmt.Sprintf("fetchd runs as uid %d and may not write in %s (owner uid %d, mode %04o)", uid, dir, st.Uid, st.Mode&0o7777)
 	if x.dir == "" || !within(pe.Path, x.dir) {
-		return fmt.Sprintf("fetchd runs as uid %d and may not write in %s (owner uid %d, mode %04o)", uid, dir, st.Uid, st.Mode&0o7777)
+		return what
 	}
-	return fmt.Sprintf("fetchd runs as uid %d and may not write in %s (owner uid %d, mode %04o): make it writable for uid %d (chown %d %s on the host), or run fetchd as uid %d (docker run --user %d); the fetchd container image runs as uid 10001",
-		uid, dir, st.Uid, st.Mode&0o7777, uid, uid, dir, st.Uid, st.Uid)
+	return fmt.Sprintf("%s: make the image directory writable for uid %d (on the host: chown %d on the directory mounted there; docker run -v creates a missing one owned by root), or run fetchd as the directory's owner (docker run --user \"$(id -u)\" for one you own); the fetchd image runs as uid 10001", what, uid, uid)
 }
 
 // errorDetails are the parts of err a short message leaves out: the file

@@ -114,7 +114,7 @@ func (p *localProc) exited() bool {
 }
 
 // wait waits (at most 3 minutes: every run must end on its own) and
-// returns the result, with the summary parsed from --json output.
+// returns the result, with the summary parsed when it ran with --json.
 func (p *localProc) wait() runResult {
 	p.t.Helper()
 	select {
@@ -132,7 +132,11 @@ func (p *localProc) wait() runResult {
 	case p.err != nil:
 		p.t.Fatalf("running fetchd: %v", p.err)
 	}
-	res.summary = localSummary(p.t, res.stdout)
+	for _, a := range p.args {
+		if a == "--json" {
+			res.summary = localSummary(p.t, res.stdout)
+		}
+	}
 	return res
 }
 
