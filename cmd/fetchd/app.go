@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/sandlabx/fetchd/internal/report"
 )
 
 // app holds what every command shares: the output streams, the
@@ -26,6 +28,9 @@ type app struct {
 	// explain renders errors for people; loadConfig sets it up for the
 	// config in force.
 	explain explainer
+	// log is set with --log-format json: every line on stderr is then one
+	// JSON event (stderr itself becomes log.Lines()).
+	log *report.Writer
 }
 
 // writeJSON writes v as the command's one JSON document on stdout (--json).

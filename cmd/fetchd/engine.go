@@ -84,15 +84,16 @@ func (a *app) jsonWarnings() []string {
 // Close stops the plugins and closes the store.
 func (s *session) Close() { s.engine.Close() }
 
-// reporterFor picks the progress display: bars on a terminal, lines in
-// logs, JSON lines with --log-format json, nothing with --quiet or --json.
+// reporterFor picks the progress display: bars on a terminal that knows
+// its size, lines in logs (and on a terminal that does not), JSON events
+// with --log-format json, nothing with --quiet or --json.
 func (a *app) reporterFor() progressReporter {
 	switch {
-	case a.logFormat == "json":
-		return newJSONReporter(a.stderr, 2*time.Second)
+	case a.log != nil:
+		return newJSONReporter(a.log, 2*time.Second)
 	case a.quiet || a.jsonOut:
 		return quietReporter{}
-	case isTerminal(a.stderr):
+	case canDrawBars(a.stderr):
 		return newBarReporter(a.stderr)
 	}
 	return newLineReporter(a.stderr, 5*time.Second)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/report"
 	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
@@ -90,7 +91,7 @@ func (a *app) debugError(subject string, err error) {
 		msg = subject + ": " + msg
 	}
 	fmt.Fprintf(a.stderr, "fetchd: debug: %s\n", textsafe.Escape(msg))
-	for _, d := range errorDetails(err) {
+	for _, d := range report.ErrorDetail(err) {
 		fmt.Fprintf(a.stderr, "fetchd: debug: %s\n", textsafe.Escape(d))
 	}
 }
@@ -99,6 +100,15 @@ func (a *app) debugError(subject string, err error) {
 // carry what a plugin or a server sent, so it is escaped: no escape
 // sequence or bidi control of theirs reaches a terminal or a log.
 func (a *app) printError(label, subject, msg string, hints ...string) {
+	if a.log != nil {
+		_ = a.log.Write(report.Message(label, subject, textsafe.Escape(msg), a.log.Now()))
+		for _, h := range hints {
+			if h != "" {
+				_ = a.log.Write(report.Message(report.Hint, subject, textsafe.Escape(h), a.log.Now()))
+			}
+		}
+		return
+	}
 	if subject != "" {
 		msg = subject + ": " + msg
 	}

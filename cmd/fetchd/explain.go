@@ -279,31 +279,3 @@ func (x explainer) permissionHint(err error) string {
 	}
 	return fmt.Sprintf("%s: make the image directory writable for uid %d (on the host: chown %d on the directory mounted there; docker run -v creates a missing one owned by root), or run fetchd as the directory's owner (docker run --user \"$(id -u)\" for one you own); the fetchd image runs as uid 10001", what, uid, uid)
 }
-
-// errorDetails are the parts of err a short message leaves out: the file
-// a check read, the command run and its whole output. --json and --debug
-// show them.
-func errorDetails(err error) []string {
-	var (
-		ue  *qcow2.UnsafeError
-		fm  *qcow2.FormatMismatchError
-		qr  *qemuimg.RefusedError
-		ce  *qemuimg.CommandError
-		out []string
-	)
-	switch {
-	case errors.As(err, &ue) && ue.Path != "":
-		out = append(out, "file: "+ue.Path)
-	case errors.As(err, &fm) && fm.Path != "":
-		out = append(out, "file: "+fm.Path)
-	case errors.As(err, &qr) && qr.Path != "":
-		out = append(out, "file: "+qr.Path)
-	}
-	if errors.As(err, &ce) {
-		out = append(out, "command: "+strings.Join(ce.Args, " "))
-		if ce.Stderr != "" {
-			out = append(out, "output: "+ce.Stderr)
-		}
-	}
-	return out
-}

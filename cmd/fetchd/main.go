@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/sandlabx/fetchd/internal/report"
+
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/proctree"
 )
@@ -74,6 +76,11 @@ func cleanupClients() {
 // and what it calls in this package print.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, explain: newExplainer(nil)}
+	if logsJSON(args) {
+		// Before the flags are parsed, so that their errors are JSON too.
+		a.log = report.NewWriter(stderr)
+		a.stderr = a.log.Lines()
+	}
 	root := a.rootCmd()
 	if args == nil {
 		args = []string{} // cobra reads os.Args for nil
@@ -95,6 +102,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return sg.code()
 	}
 	return a.finish(err)
+}
+
+// logsJSON reports whether the command line asks for --log-format json.
+func logsJSON(args []string) bool {
+	for i, arg := range args {
+		switch {
+		case arg == "--":
+			return false
+		case arg == "--log-format=json":
+			return true
+		case arg == "--log-format" && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
 }
 
 // maxTempDir is the longest TMPDIR under which plugin sockets still fit:

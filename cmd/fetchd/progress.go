@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/report"
 )
 
 // progressReporter shows what sync is doing while it does it. It is one of
@@ -90,42 +90,38 @@ func progressText(done, total, reused int64, elapsed time.Duration) string {
 	return text
 }
 
-// jsonReporter writes one JSON object per event, for --log-format json.
+// jsonReporter writes one JSON event per engine event, for --log-format
+// json (internal/report has the schema). Progress is kept to one event per
+// interval per image, and the last.
 type jsonReporter struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-	// last progress line per image, to keep the stream to a few lines a
-	// second
-	last     map[string]time.Time
+	w        *report.Writer
 	interval time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time
 }
 
-func newJSONReporter(w io.Writer, interval time.Duration) *jsonReporter {
-	return &jsonReporter{enc: json.NewEncoder(w), last: map[string]time.Time{}, interval: interval}
+func newJSONReporter(w *report.Writer, interval time.Duration) *jsonReporter {
+	return &jsonReporter{w: w, interval: interval, last: map[string]time.Time{}}
 }
 
 func (r *jsonReporter) Event(e engine.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ev := map[string]any{"time": time.Now().UTC().Format(time.RFC3339Nano), "image": e.Image}
-	switch e.Kind {
-	case engine.Resolving:
-		ev["event"] = "resolving"
-	case engine.Downloading:
-		ev["event"], ev["url"], ev["total"] = "downloading", e.URL, e.Total
-	case engine.Progress:
-		if time.Since(r.last[e.Image]) < r.interval && e.Done != e.Total {
+	now := r.w.Now()
+	if e.Kind == engine.Progress {
+		if e.Done == 0 {
+			return // nothing yet: "downloading" said it started
+		}
+		r.mu.Lock()
+		skip := now.Sub(r.last[e.Image]) < r.interval && e.Done != e.Total
+		if !skip {
+			r.last[e.Image] = now
+		}
+		r.mu.Unlock()
+		if skip {
 			return
 		}
-		r.last[e.Image] = time.Now()
-		ev["event"], ev["done"], ev["total"] = "progress", e.Done, e.Total
-	case engine.Verifying:
-		ev["event"] = "verifying"
-	case engine.Done:
-		ev["event"] = "done"
-		ev["result"] = resultToJSON(*e.Result)
 	}
-	_ = r.enc.Encode(ev)
+	_ = r.w.Write(report.FromEngine(e, now))
 }
 
 func (r *jsonReporter) Close() {}

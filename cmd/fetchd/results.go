@@ -1,86 +1,13 @@
 package main
 
 import (
-	"time"
-
 	"github.com/sandlabx/fetchd/internal/engine"
-	"github.com/sandlabx/fetchd/internal/state"
-	"github.com/sandlabx/fetchd/internal/textsafe"
+	"github.com/sandlabx/fetchd/internal/report"
 )
 
-// resultJSON is one image in --json output.
-type resultJSON struct {
-	Name             string   `json:"name"`
-	State            string   `json:"state"`
-	OK               bool     `json:"ok"`
-	Source           string   `json:"source,omitempty"`
-	Release          string   `json:"release,omitempty"`
-	Arch             string   `json:"arch,omitempty"`
-	Variant          string   `json:"variant,omitempty"`
-	Version          string   `json:"version,omitempty"`
-	Digest           string   `json:"digest,omitempty"`
-	Size             int64    `json:"size,omitempty"`
-	URL              string   `json:"url,omitempty"`
-	VerifiedAt       string   `json:"verified_at,omitempty"`
-	VerifiedBy       []string `json:"verified_by,omitempty"`
-	Signature        string   `json:"signature,omitempty"`
-	UpstreamVersion  string   `json:"upstream_version,omitempty"`
-	UpstreamDigest   string   `json:"upstream_digest,omitempty"`
-	UpstreamURL      string   `json:"upstream_url,omitempty"`
-	BytesTransferred int64    `json:"bytes_transferred,omitempty"`
-	BytesReused      int64    `json:"bytes_reused,omitempty"`
-	Seconds          float64  `json:"seconds,omitempty"`
-	Error            string   `json:"error,omitempty"`
-	ErrorDetail      []string `json:"error_detail,omitempty"`
-	Note             string   `json:"note,omitempty"`
-	// Published is the publisher's record of an image installed from an
-	// OCI registry.
-	Published *state.Published `json:"published,omitempty"`
-	// BuildPath is the immutable path of the build the name points at:
-	// where a backend should point VM disks (qemu-img create -b).
-	BuildPath   string   `json:"build_path,omitempty"`
-	VirtualSize int64    `json:"virtual_size,omitempty"`
-	MovedAside  []string `json:"moved_aside,omitempty"`
-	Hold        string   `json:"hold,omitempty"`
-	// PendingVersion and PendingPath are the newer build held back by VM
-	// disks using the name (HeldBy).
-	PendingVersion string   `json:"pending_version,omitempty"`
-	PendingPath    string   `json:"pending_path,omitempty"`
-	HeldBy         []string `json:"held_by,omitempty"`
-}
+// The --json encoding of results lives in internal/report, shared with
+// the service's API and events.
 
-func resultToJSON(r engine.Result) resultJSON {
-	j := resultJSON{Name: r.Name, State: string(r.Outcome), OK: r.Outcome.OK(), Note: r.Note,
-		BytesTransferred: r.Transferred, BytesReused: r.Reused, Seconds: r.Duration.Seconds()}
-	if e := r.Local; e != nil {
-		j.Source, j.Release, j.Arch, j.Variant = e.Source, e.Release, e.Arch, e.Variant
-		j.Version, j.Digest, j.Size, j.URL = e.Version, e.Digest.String(), e.Size, e.URL
-		j.VerifiedBy, j.Signature, j.Published = e.VerifiedBy, e.Signature, e.Published
-		if !e.VerifiedAt.IsZero() {
-			j.VerifiedAt = e.VerifiedAt.UTC().Format(time.RFC3339)
-		}
-	}
-	if u := r.Upstream; u != nil {
-		j.UpstreamVersion, j.UpstreamDigest, j.UpstreamURL = u.Version, u.Digest.String(), u.URL
-	}
-	if r.Err != nil {
-		j.Error = textsafe.Escape(r.Err.Error())
-		j.ErrorDetail = errorDetails(r.Err)
-	}
-	j.BuildPath, j.MovedAside, j.Hold, j.HeldBy = r.BuildPath, r.MovedAside, r.Hold, r.HeldBy
-	if e := r.Local; e != nil {
-		j.VirtualSize = e.VirtualSize
-	}
-	if p := r.Pending; p != nil {
-		j.PendingVersion, j.PendingPath = p.Version, r.PendingPath
-	}
-	return j
-}
+func resultToJSON(r engine.Result) report.Image { return report.FromResult(r) }
 
-func resultsToJSON(rs []engine.Result) []resultJSON {
-	out := make([]resultJSON, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, resultToJSON(r))
-	}
-	return out
-}
+func resultsToJSON(rs []engine.Result) []report.Image { return report.FromResults(rs) }

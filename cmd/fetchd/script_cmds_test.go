@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strconv"
@@ -129,6 +130,28 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Setenv("NEWEST_VERSION", version)
 		ts.Setenv("NEWEST_DIGEST", digest)
 		ts.Setenv("NEWEST_FILE", ts.Getenv("WORLD_DIR")+"/"+args[0]+"/"+path)
+	},
+	// jsonlines FILE: every line of FILE (stdout, stderr or a file) is one
+	// JSON event of --log-format json, with its time, level and event.
+	"jsonlines": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: jsonlines FILE")
+		}
+		text := ts.ReadFile(args[0])
+		if strings.TrimSpace(text) == "" {
+			ts.Fatalf("%s is empty", args[0])
+		}
+		for i, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				ts.Fatalf("%s line %d is not a JSON object (%v): %s", args[0], i+1, err, line)
+			}
+			for _, k := range []string{"time", "level", "event"} {
+				if s, _ := ev[k].(string); s == "" {
+					ts.Fatalf("%s line %d has no %q: %s", args[0], i+1, k, line)
+				}
+			}
+		}
 	},
 	// mode FILE PERM: the file's permission bits are PERM (octal).
 	"mode": func(ts *testscript.TestScript, neg bool, args []string) {

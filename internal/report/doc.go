@@ -1,0 +1,31 @@
+// Package report is how fetchd tells machines what it did and is doing:
+// the JSON encoding of results (Image: the "images" of sync, status and
+// verify --json) and of events (Event: each line on stderr with
+// --log-format json, and what the service sends as server-sent events).
+//
+// # Events
+//
+// With --log-format json every line fetchd writes on stderr is one JSON
+// object, an Event:
+//
+//	time     RFC 3339 time, UTC, with nanoseconds                 always
+//	level    "info", "warning", "error", "hint" or "debug"         always
+//	event    what happened (below)                                 always
+//	image    the image it concerns                                 when there is one
+//	url      what is being downloaded                              downloading
+//	done     bytes on disk so far (reused ones included)           progress
+//	total    expected size in bytes; absent when unknown           downloading, progress
+//	reused   bytes kept from an earlier partial download           progress, when any
+//	result   the image's outcome, as in --json's "images"          done
+//	message  text for people                                       message
+//
+// The events of one image come in this order: "resolving" (asking its
+// source), "downloading", "progress" (a few a second at most, and once at
+// the end), "verifying", "done". Everything else fetchd says — errors,
+// warnings, hints, the lines that wait for another fetchd, the usage — is
+// a "message" with its level. Fields may be added; none is removed or
+// changes meaning within major version 1.
+//
+// Who reads this: whoever consumes fetchd's output, and whoever adds an
+// event or a field (the CLI and the service use this package alike).
+package report
