@@ -2,11 +2,23 @@ package sdk
 
 import (
 	sourcev1 "github.com/sandlabx/fetchd/internal/gen/fetchd/source/v1"
+	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-// The plugin side's converters from SDK types to protocol messages. The
-// host's converters, the other way round, are in internal/pluginhost.
+// The converters between SDK types and protocol messages, both ways: the
+// plugin side's (to proto) and the host's (from proto, lent to
+// internal/pluginhost through internal/wire). Unknown enum values become
+// values the validators refuse, never defaults.
+
+func init() {
+	wire.DescribeToProto = describeToProto
+	wire.DescribeFromProto = describeFromProto
+	wire.ArtifactToProto = artifactToProto
+	wire.ArtifactFromProto = artifactFromProto
+	wire.CodeOfKind = codeOf
+	wire.ServeBuiltin = serveBuiltin
+}
 
 func describeToProto(d Description) *sourcev1.DescribeResponse {
 	out := &sourcev1.DescribeResponse{
@@ -90,4 +102,91 @@ func keyOriginToProto(o KeyOrigin) sourcev1.KeyOrigin {
 		return sourcev1.KeyOrigin_KEY_ORIGIN_OPERATOR
 	}
 	return sourcev1.KeyOrigin_KEY_ORIGIN_UNSPECIFIED
+}
+
+func describeFromProto(m *sourcev1.DescribeResponse) Description {
+	d := Description{
+		Name:           m.GetName(),
+		Summary:        m.GetSummary(),
+		Version:        m.GetPluginVersion(),
+		DefaultBaseURL: m.GetDefaultBaseUrl(),
+		DefaultRelease: m.GetDefaultRelease(),
+		DefaultVariant: m.GetDefaultVariant(),
+	}
+	for _, r := range m.GetReleases() {
+		d.Releases = append(d.Releases, Release{Name: r.GetName(), Aliases: r.GetAliases(), EOL: r.GetEol(), Summary: r.GetSummary()})
+	}
+	for _, a := range m.GetArches() {
+		d.Arches = append(d.Arches, Arch{Name: a.GetName(), Aliases: a.GetAliases()})
+	}
+	for _, v := range m.GetVariants() {
+		d.Variants = append(d.Variants, Variant{Name: v.GetName(), Summary: v.GetSummary()})
+	}
+	return d
+}
+
+func artifactFromProto(m *sourcev1.Artifact) Artifact {
+	sig := m.GetSignature()
+	return Artifact{
+		URL:               m.GetUrl(),
+		FileName:          m.GetFileName(),
+		Version:           m.GetVersion(),
+		Format:            formatFromProto(m.GetFormat()),
+		Size:              m.GetSize(),
+		Digest:            checksum.Digest{Algorithm: algorithmFromProto(m.GetChecksum().GetAlgorithm()), Hex: m.GetChecksum().GetHex()},
+		ChecksumURL:       m.GetChecksumUrl(),
+		ImageSignatureURL: m.GetImageSignatureUrl(),
+		Signature: Signature{
+			Status:         signatureStatusFromProto(sig.GetStatus()),
+			KeyFingerprint: sig.GetKeyFingerprint(),
+			SignatureURL:   sig.GetSignatureUrl(),
+			KeyOrigin:      keyOriginFromProto(sig.GetKeyOrigin()),
+			Detail:         sig.GetDetail(),
+		},
+		Release: m.GetRelease(),
+		Arch:    m.GetArch(),
+		Variant: m.GetVariant(),
+	}
+}
+
+func formatFromProto(f sourcev1.Format) Format {
+	switch f {
+	case sourcev1.Format_FORMAT_QCOW2:
+		return FormatQCOW2
+	case sourcev1.Format_FORMAT_RAW:
+		return FormatRaw
+	}
+	return Format(f.String())
+}
+
+func algorithmFromProto(a sourcev1.HashAlgorithm) checksum.Algorithm {
+	switch a {
+	case sourcev1.HashAlgorithm_HASH_ALGORITHM_SHA256:
+		return checksum.SHA256
+	case sourcev1.HashAlgorithm_HASH_ALGORITHM_SHA512:
+		return checksum.SHA512
+	}
+	return checksum.Algorithm(a.String())
+}
+
+func signatureStatusFromProto(s sourcev1.SignatureStatus) SignatureStatus {
+	switch s {
+	case sourcev1.SignatureStatus_SIGNATURE_STATUS_VERIFIED:
+		return SignatureVerified
+	case sourcev1.SignatureStatus_SIGNATURE_STATUS_UNSIGNED:
+		return SignatureUnsigned
+	}
+	return SignatureStatus(s.String())
+}
+
+func keyOriginFromProto(o sourcev1.KeyOrigin) KeyOrigin {
+	switch o {
+	case sourcev1.KeyOrigin_KEY_ORIGIN_EMBEDDED:
+		return KeyEmbedded
+	case sourcev1.KeyOrigin_KEY_ORIGIN_OPERATOR:
+		return KeyOperator
+	case sourcev1.KeyOrigin_KEY_ORIGIN_UNSPECIFIED:
+		return ""
+	}
+	return KeyOrigin(o.String())
 }

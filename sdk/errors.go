@@ -1,6 +1,11 @@
 package sdk
 
-import "errors"
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+)
 
 // Errors a Source returns wrap one of these, so that fetchd can tell the
 // user what kind of failure it was:
@@ -22,3 +27,56 @@ var (
 	// ErrUnimplemented: the plugin does not implement the call.
 	ErrUnimplemented = errors.New("not implemented")
 )
+
+// codeTable pairs each kind of error with the gRPC code the protocol
+// carries it as (proto/fetchd/source/v1/source.proto, "Errors"): the one
+// place the two are mapped, both ways.
+var codeTable = []struct {
+	kind error
+	code codes.Code
+}{
+	{ErrNotFound, codes.NotFound},
+	{ErrInvalidArgument, codes.InvalidArgument},
+	{ErrUnavailable, codes.Unavailable},
+	{ErrBadMetadata, codes.FailedPrecondition},
+	{ErrUnimplemented, codes.Unimplemented},
+	{context.DeadlineExceeded, codes.DeadlineExceeded},
+	{context.Canceled, codes.Canceled},
+}
+
+// kindOf returns the kind err wraps (the first in codeTable), or nil.
+func kindOf(err error) error {
+	for _, e := range codeTable {
+		if errors.Is(err, e.kind) {
+			return e.kind
+		}
+	}
+	return nil
+}
+
+// codeOf is the code err travels as: its kind's, or INTERNAL.
+func codeOf(err error) codes.Code {
+	for _, e := range codeTable {
+		if errors.Is(err, e.kind) {
+			return e.code
+		}
+	}
+	return codes.Internal
+}
+
+// kindOfCode is the kind a code stands for; the fetch service's own codes
+// (PERMISSION_DENIED, RESOURCE_EXHAUSTED: the policy or the cap refused a
+// document) are upstream metadata failing a check, and anything else is
+// upstream being unavailable.
+func kindOfCode(c codes.Code) error {
+	switch c {
+	case codes.PermissionDenied, codes.ResourceExhausted:
+		return ErrBadMetadata
+	}
+	for _, e := range codeTable {
+		if e.code == c {
+			return e.kind
+		}
+	}
+	return ErrUnavailable
+}

@@ -1,8 +1,10 @@
 package sdk_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/checksum"
@@ -31,7 +33,7 @@ func (tinySource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Arti
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	digest, err := checksum.Find(sums, checksum.SHA256, name)
+	digest, err := checksum.Find(sums.Body, checksum.SHA256, name)
 	if err != nil {
 		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sumsURL, err, sdk.ErrBadMetadata)
 	}
@@ -51,12 +53,20 @@ func (tinySource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Arti
 // fakeUpstream stands in for the host's fetch service.
 type fakeUpstream map[string]string
 
-func (f fakeUpstream) Fetch(_ context.Context, url string) ([]byte, error) {
+func (f fakeUpstream) Fetch(_ context.Context, url string, _ ...sdk.FetchOption) (*sdk.Document, error) {
 	body, ok := f[url]
 	if !ok {
 		return nil, sdk.NewFetchError(url, "GET "+url+": 404 Not Found", sdk.ErrNotFound)
 	}
-	return []byte(body), nil
+	return &sdk.Document{Body: []byte(body), URL: url}, nil
+}
+
+func (f fakeUpstream) Open(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Stream, error) {
+	doc, err := f.Fetch(ctx, url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.Stream{ReadCloser: io.NopCloser(bytes.NewReader(doc.Body)), URL: url}, nil
 }
 
 // A plugin's main is one line, sdk.Serve(tinySource{}); its logic can be

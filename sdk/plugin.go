@@ -1,9 +1,11 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 
@@ -90,39 +92,21 @@ func (s *server) dialFetcher(id uint32) (Fetcher, func()) {
 	return &hostFetcher{client: sourcev1.NewFetchServiceClient(conn)}, func() { _ = conn.Close() }
 }
 
-// toStatus turns a Source's error into the gRPC status the protocol asks for.
+// toStatus turns a Source's error into the gRPC status the protocol asks
+// for: the code of its kind (codeTable), and its message without the
+// kind's own text at the end (fetchd says what kind of failure it was in
+// its own words; "…: upstream metadata failed a check" on every message
+// said nothing).
 func toStatus(err error) error {
-	if _, ok := status.FromError(err); ok && !isSentinel(err) {
+	if _, ok := status.FromError(err); ok && kindOf(err) == nil {
 		// Already a status (e.g. straight from the fetch service).
 		return err
 	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, ErrNotFound):
-		code = codes.NotFound
-	case errors.Is(err, ErrInvalidArgument):
-		code = codes.InvalidArgument
-	case errors.Is(err, ErrUnavailable):
-		code = codes.Unavailable
-	case errors.Is(err, ErrBadMetadata):
-		code = codes.FailedPrecondition
-	case errors.Is(err, ErrUnimplemented):
-		code = codes.Unimplemented
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
+	msg := err.Error()
+	if k := kindOf(err); k != nil {
+		msg = strings.TrimSuffix(msg, ": "+k.Error())
 	}
-	return status.Error(code, err.Error())
-}
-
-func isSentinel(err error) bool {
-	for _, s := range []error{ErrNotFound, ErrInvalidArgument, ErrUnavailable, ErrBadMetadata, ErrUnimplemented} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
+	return status.Error(codeOf(err), msg)
 }
 
 // hostFetcher is the Fetcher a running plugin gets: fetchd's fetch service.
@@ -130,26 +114,81 @@ type hostFetcher struct {
 	client sourcev1.FetchServiceClient
 }
 
-func (f *hostFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
-	resp, err := f.client.Fetch(ctx, &sourcev1.FetchRequest{Url: url})
+func (f *hostFetcher) Fetch(ctx context.Context, url string, opts ...FetchOption) (*Document, error) {
+	o := FetchSettings(MaxFetchBytes, opts)
+	resp, err := f.client.Fetch(ctx, &sourcev1.FetchRequest{Url: url, MaxBytes: o.MaxBytes})
 	if err != nil {
-		st, _ := status.FromError(err)
-		var kind error
-		switch st.Code() {
-		case codes.NotFound:
-			kind = ErrNotFound
-		case codes.PermissionDenied, codes.ResourceExhausted, codes.InvalidArgument:
-			kind = ErrBadMetadata
-		case codes.DeadlineExceeded:
-			kind = context.DeadlineExceeded
-		case codes.Canceled:
-			kind = context.Canceled
-		default:
-			kind = ErrUnavailable
-		}
-		return nil, &FetchError{URL: url, Msg: st.Message(), kind: kind}
+		return nil, fetchError(url, err)
 	}
-	return resp.GetBody(), nil
+	return &Document{Body: resp.GetBody(), URL: resp.GetFinalUrl(), ContentType: resp.GetContentType()}, nil
+}
+
+func (f *hostFetcher) Open(ctx context.Context, url string, opts ...FetchOption) (*Stream, error) {
+	o := FetchSettings(MaxStreamBytes, opts)
+	ctx, cancel := context.WithCancel(ctx)
+	stream, err := f.client.FetchStream(ctx, &sourcev1.FetchStreamRequest{Url: url, MaxBytes: o.MaxBytes})
+	if err != nil {
+		cancel()
+		return nil, fetchError(url, err)
+	}
+	first, err := stream.Recv()
+	if status.Code(err) == codes.Unimplemented {
+		// A fetchd older than FetchStream: one message, within its cap.
+		cancel()
+		doc, err := f.Fetch(ctx, url, MaxBytes(min(o.MaxBytes, MaxFetchBytes)))
+		if err != nil {
+			return nil, err
+		}
+		return &Stream{ReadCloser: io.NopCloser(bytes.NewReader(doc.Body)), URL: doc.URL, ContentType: doc.ContentType}, nil
+	}
+	if err != nil {
+		cancel()
+		return nil, fetchError(url, err)
+	}
+	r := &chunkReader{url: url, stream: stream, cancel: cancel, buf: first.GetData()}
+	return &Stream{ReadCloser: r, URL: first.GetFinalUrl(), ContentType: first.GetContentType()}, nil
+}
+
+// chunkReader reads a FetchStream call's chunks as one body.
+type chunkReader struct {
+	url    string
+	stream grpc.ServerStreamingClient[sourcev1.FetchStreamResponse]
+	cancel context.CancelFunc
+	buf    []byte
+	err    error
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		m, err := r.stream.Recv()
+		if err == io.EOF {
+			r.err = io.EOF
+			continue
+		}
+		if err != nil {
+			r.err = fetchError(r.url, err)
+			continue
+		}
+		r.buf = m.GetData()
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func (r *chunkReader) Close() error {
+	r.cancel()
+	return nil
+}
+
+// fetchError turns a fetch service status into a FetchError of the kind
+// its code says.
+func fetchError(url string, err error) error {
+	st, _ := status.FromError(err)
+	return &FetchError{URL: url, Msg: st.Message(), kind: kindOfCode(st.Code())}
 }
 
 // FetchError is a failed Fetch. It wraps ErrNotFound, ErrUnavailable,
@@ -171,10 +210,18 @@ func NewFetchError(url, msg string, kind error) *FetchError {
 
 type noFetcher struct{ err error }
 
-func (f noFetcher) Fetch(_ context.Context, url string) ([]byte, error) {
+func (f noFetcher) Fetch(_ context.Context, url string, _ ...FetchOption) (*Document, error) {
+	return nil, f.error(url)
+}
+
+func (f noFetcher) Open(_ context.Context, url string, _ ...FetchOption) (*Stream, error) {
+	return nil, f.error(url)
+}
+
+func (f noFetcher) error(url string) error {
 	msg := "fetchd offered no fetch service for this call"
 	if f.err != nil {
 		msg = fmt.Sprintf("cannot reach fetchd's fetch service: %v", f.err)
 	}
-	return nil, &FetchError{URL: url, Msg: msg, kind: ErrUnavailable}
+	return &FetchError{URL: url, Msg: msg, kind: ErrUnavailable}
 }

@@ -32,10 +32,10 @@ func Serve(src Source) {
 	os.Exit(serve(src, os.Args, os.Stdout, os.Stderr))
 }
 
-// ServeBuiltin is Serve for sources built into the fetchd binary, which
+// serveBuiltin is Serve for the sources built into the fetchd binary, which
 // re-executes itself as the plugin process; args are the arguments after
-// fetchd's own ones. Plugin authors use Serve.
-func ServeBuiltin(src Source, args []string) {
+// fetchd's own ones. fetchd reaches it through internal/wire.
+func serveBuiltin(src Source, args []string) {
 	os.Exit(serve(src, append([]string{"fetchd"}, args...), os.Stdout, os.Stderr))
 }
 

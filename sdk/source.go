@@ -77,16 +77,6 @@ type ResolveRequest struct {
 	Fetcher Fetcher
 }
 
-// Fetcher GETs metadata (checksum files, manifests, listings) for a plugin.
-// In a running plugin it is the host's fetch service; in tests it can be
-// anything, e.g. sdktest.HTTPFetcher.
-type Fetcher interface {
-	// Fetch returns the body of a 200 answer to GET url. Errors wrap
-	// ErrNotFound (404, 410), ErrUnavailable (network failures, other
-	// statuses) or ErrBadMetadata (refused by policy, over the size cap).
-	Fetch(ctx context.Context, url string) ([]byte, error)
-}
-
 // Artifact is one downloadable image and everything needed to trust it.
 type Artifact struct {
 	// URL is where to download it (https).

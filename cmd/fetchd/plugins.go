@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/plugins/alpine"
 	"github.com/sandlabx/fetchd/plugins/debian"
 	"github.com/sandlabx/fetchd/plugins/ubuntu"
@@ -44,7 +45,7 @@ func servePlugin(name string, args []string) {
 		fmt.Fprintf(os.Stderr, "fetchd: error: no built-in source %q (built-in: %s)\n", name, strings.Join(builtinNames(), ", "))
 		os.Exit(exitUsage)
 	}
-	sdk.ServeBuiltin(newSource(), args)
+	wire.ServeBuiltin.(func(sdk.Source, []string))(newSource(), args)
 }
 
 // selfPath is the fetchd executable, which serves the built-in sources.

@@ -91,13 +91,13 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	signer, err := signature.VerifyDetached(keyring, sums, sig)
+	signer, err := signature.VerifyDetached(keyring, sums.Body, sig.Body)
 	if err != nil {
 		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sigURL, err, sdk.ErrBadMetadata)
 	}
 
 	// Only now, with the signature good, read the checksum file.
-	file, err := checksum.Parse(sums, checksum.SHA256)
+	file, err := checksum.Parse(sums.Body, checksum.SHA256)
 	if err != nil {
 		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sumsURL, err, sdk.ErrBadMetadata)
 	}

@@ -170,7 +170,7 @@ func (r *run) cachedResolve(ctx context.Context, key string) (sdk.Artifact, bool
 	results := make(chan result, len(entry.Documents))
 	for _, d := range entry.Documents {
 		go func() {
-			doc, err := e.Metadata.FetchMetadata(ctx, d.URL, wire.MaxFetchBytes)
+			doc, err := e.Metadata.FetchMetadata(ctx, d.URL, wire.MaxStreamBytes)
 			if err != nil {
 				results <- result{false}
 				return

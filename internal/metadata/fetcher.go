@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +128,14 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string, maxBytes int64) (doc
 	case resp.ContentLength > maxBytes:
 		return doc, false, "", tooLarge(final, maxBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(body, maxBytes+1))
+	// One buffer of the announced size: a large document (Ubuntu's
+	// products stream) is held once, not grown by doubling.
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + 1)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(body, maxBytes+1))
+	data := buf.Bytes()
 	if err == nil {
 		err = ctx.Err() // a canceled chunked body can end in a bare EOF
 	}

@@ -139,7 +139,7 @@ func (s fakeSource) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Ar
 	if err != nil {
 		return sdk.Artifact{}, fmt.Errorf("reading %s: %w", sumsURL, err)
 	}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(string(body.Body), "\n") {
 		hex, name, ok := strings.Cut(line, "  ")
 		if !ok || name != file {
 			continue

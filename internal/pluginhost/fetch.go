@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -52,12 +53,56 @@ func (s *fetchServer) Fetch(ctx context.Context, req *sourcev1.FetchRequest) (*s
 	if max > wire.MaxFetchBytes {
 		max = wire.MaxFetchBytes
 	}
-	if s.fetcher == nil {
-		return nil, status.Errorf(codes.Unavailable, "GET %s: fetchd has no network access configured", req.GetUrl())
+	doc, err := s.get(ctx, req.GetUrl(), max)
+	if err != nil {
+		return nil, err
 	}
-	doc, err := s.fetcher.FetchMetadata(ctx, req.GetUrl(), max)
+	return &sourcev1.FetchResponse{Body: doc.Body, FinalUrl: doc.FinalURL, ContentType: doc.ContentType}, nil
+}
+
+// FetchStream is Fetch in chunks, up to the larger stream cap. The host
+// holds the body once (it checks and caches it whole); the plugin gets it
+// piece by piece and need never hold it.
+func (s *fetchServer) FetchStream(req *sourcev1.FetchStreamRequest, stream grpc.ServerStreamingServer[sourcev1.FetchStreamResponse]) error {
+	max := req.GetMaxBytes()
+	if max <= 0 {
+		max = wire.DefaultFetchBytes
+	}
+	max = min(max, wire.MaxStreamBytes)
+	doc, err := s.get(stream.Context(), req.GetUrl(), max)
+	if err != nil {
+		return err
+	}
+	first := &sourcev1.FetchStreamResponse{FinalUrl: doc.FinalURL, ContentType: doc.ContentType}
+	body := doc.Body
+	for {
+		n := min(len(body), wire.StreamChunkBytes)
+		m := &sourcev1.FetchStreamResponse{Data: body[:n]}
+		if first != nil {
+			first.Data, m, first = body[:n], first, nil
+		}
+		if err := stream.Send(m); err != nil {
+			return err
+		}
+		body = body[n:]
+		if len(body) == 0 {
+			return nil
+		}
+	}
+}
+
+// get fetches url with the host's fetcher, reports it, and turns a failure
+// into the status the protocol gives it.
+func (s *fetchServer) get(ctx context.Context, url string, max int64) (Document, error) {
+	if s.fetcher == nil {
+		return Document{}, status.Errorf(codes.Unavailable, "GET %s: fetchd has no network access configured", url)
+	}
+	doc, err := s.fetcher.FetchMetadata(ctx, url, max)
+	if err == nil && int64(len(doc.Body)) > max {
+		err = &FetchError{Msg: fmt.Sprintf("GET %s: body larger than %d bytes", url, max), Kind: ErrFetchTooLarge}
+	}
 	if s.onFetch != nil {
-		s.onFetch(req.GetUrl(), doc.Body, err)
+		s.onFetch(url, doc.Body, err)
 	}
 	if err != nil {
 		code := codes.Unavailable
@@ -73,12 +118,9 @@ func (s *fetchServer) Fetch(ctx context.Context, req *sourcev1.FetchRequest) (*s
 		case errors.Is(err, context.Canceled):
 			code = codes.Canceled
 		}
-		return nil, status.Error(code, err.Error())
+		return Document{}, status.Error(code, err.Error())
 	}
-	if int64(len(doc.Body)) > max {
-		return nil, status.Errorf(codes.ResourceExhausted, "GET %s: body larger than %d bytes", req.GetUrl(), max)
-	}
-	return &sourcev1.FetchResponse{Body: doc.Body, FinalUrl: doc.FinalURL, ContentType: doc.ContentType}, nil
+	return doc, nil
 }
 
 // serveFetch serves FetchService on a new broker id until stop is called.

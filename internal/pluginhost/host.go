@@ -355,5 +355,14 @@ func clipText(s string, n int) string {
 // Kill stops the plugin's process and everything it started.
 func (p *Plugin) Kill() { p.proc.kill() }
 
+// PID is the process fetchd started for the plugin: its launcher, when
+// there is one, else the plugin itself.
+func (p *Plugin) PID() int {
+	if p.proc.runner == nil {
+		return 0
+	}
+	return p.proc.runner.pid
+}
+
 // Exited reports whether the plugin's process has exited.
 func (p *Plugin) Exited() bool { return p.client.Exited() }

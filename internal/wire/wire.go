@@ -34,6 +34,10 @@ const (
 	// none; MaxFetchBytes is the most the host ever returns.
 	DefaultFetchBytes = 16 << 20
 	MaxFetchBytes     = 32 << 20
+	// MaxStreamBytes is the most the host streams for one FetchStream
+	// call; StreamChunkBytes the most data one FetchStreamResponse holds.
+	MaxStreamBytes   = 1 << 30
+	StreamChunkBytes = 1 << 20
 	// MaxFetchMessageBytes bounds a FetchResponse message on the broker
 	// connection: the body plus room for the other fields.
 	MaxFetchMessageBytes = MaxFetchBytes + 64<<10

@@ -26,11 +26,15 @@ type stubFetcher struct {
 	fail map[string]error
 }
 
-func (s stubFetcher) Fetch(ctx context.Context, u string) ([]byte, error) {
+func (s stubFetcher) Fetch(ctx context.Context, u string, opts ...sdk.FetchOption) (*sdk.Document, error) {
 	if err, ok := s.fail[u]; ok {
 		return nil, err
 	}
-	return sdktest.HTTPFetcher(nil).Fetch(ctx, u)
+	return sdktest.HTTPFetcher(nil).Fetch(ctx, u, opts...)
+}
+
+func (s stubFetcher) Open(ctx context.Context, u string, opts ...sdk.FetchOption) (*sdk.Stream, error) {
+	return sdktest.FetchFunc(s.Fetch).Open(ctx, u, opts...)
 }
 
 // withoutLines is the listing file at rel (relative to root) with every

@@ -10,15 +10,19 @@ import (
 
 // get fetches u through the host and makes sure the error names u.
 func get(ctx context.Context, f sdk.Fetcher, u string) ([]byte, error) {
-	body, err := f.Fetch(ctx, u)
+	doc, err := f.Fetch(ctx, u, sdk.MaxBytes(maxDocBytes))
 	if err != nil {
 		if strings.Contains(err.Error(), u) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
-	return body, nil
+	return doc.Body, nil
 }
+
+// maxDocBytes bounds what this source reads: a branch's cloud listing is a
+// few hundred lines (under 100 KiB), a .sha512 one line.
+const maxDocBytes = 4 << 20
 
 // listing fetches and parses the directory listing at dirURL. A listing
 // that is not one is upstream metadata failing a check.

@@ -16,9 +16,9 @@ import (
 // (sdk.ErrUnavailable, sdk.ErrBadMetadata for a body over the size cap, a
 // context error). The message always names the URL.
 func get(ctx context.Context, f sdk.Fetcher, what, url string, onMissing error) ([]byte, error) {
-	body, err := f.Fetch(ctx, url)
+	doc, err := f.Fetch(ctx, url, sdk.MaxBytes(maxManifestBytes))
 	if err == nil {
-		return body, nil
+		return doc.Body, nil
 	}
 	msg := err.Error()
 	if !strings.Contains(msg, url) {

@@ -14,7 +14,11 @@ func sdktestFetcher() sdk.Fetcher { return sdktest.HTTPFetcher(nil) }
 // panicFetcher fails a test that should not fetch anything.
 type panicFetcher struct{}
 
-func (panicFetcher) Fetch(_ context.Context, url string) ([]byte, error) {
+func (panicFetcher) Fetch(_ context.Context, url string, _ ...sdk.FetchOption) (*sdk.Document, error) {
+	panic("unexpected fetch of " + url)
+}
+
+func (panicFetcher) Open(_ context.Context, url string, _ ...sdk.FetchOption) (*sdk.Stream, error) {
 	panic("unexpected fetch of " + url)
 }
 

@@ -165,11 +165,11 @@ type capFetcher struct {
 	url string
 }
 
-func (f capFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+func (f capFetcher) Fetch(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Document, error) {
 	if url == f.url {
 		return nil, sdk.NewFetchError(url, "GET "+url+": body larger than 16777216 bytes", sdk.ErrBadMetadata)
 	}
-	return f.Fetcher.Fetch(ctx, url)
+	return f.Fetcher.Fetch(ctx, url, opts...)
 }
 
 // qcow2Upload returns the qcow2 Upload item of a manifest document.

@@ -1,6 +1,7 @@
 package ubuntu
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"path"
@@ -29,14 +30,14 @@ func FuzzParseProducts(f *testing.F) {
 	f.Add([]byte(strings.Replace(seedProducts, `"size": 3`, `"size": 3, "Size": 4`, 1)))
 	f.Add([]byte(`{"content_id": "com.ubuntu.cloud:released:download", "datatype": "image-downloads", "format": "products:1.0", "products": {}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		products, err := parseProducts(data, "com.ubuntu.cloud:released:download")
-		if err != nil {
+		res, err := decodeProducts(bytes.NewReader(data), "com.ubuntu.cloud:released:download", "com.ubuntu.cloud:server:24.04:amd64")
+		if err != nil || !res.found {
 			return
 		}
 		if !json.Valid(data) {
 			t.Fatalf("accepted invalid JSON")
 		}
-		for id, p := range products {
+		for id, p := range map[string]product{"com.ubuntu.cloud:server:24.04:amd64": res.product} {
 			b, err := newestBuild(p, "release")
 			if err != nil {
 				continue

@@ -341,11 +341,18 @@ type failing struct {
 	err error
 }
 
-func (f failing) Fetch(ctx context.Context, url string) ([]byte, error) {
+func (f failing) Fetch(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Document, error) {
 	if url == f.url {
 		return nil, f.err
 	}
-	return f.Fetcher.Fetch(ctx, url)
+	return f.Fetcher.Fetch(ctx, url, opts...)
+}
+
+func (f failing) Open(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Stream, error) {
+	if url == f.url {
+		return nil, f.err
+	}
+	return f.Fetcher.Open(ctx, url, opts...)
 }
 
 func dropLines(lines []string, drop func(string) bool) []string {

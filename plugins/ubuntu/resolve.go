@@ -40,17 +40,14 @@ func (r resolver) resolve(ctx context.Context) (sdk.Artifact, error) {
 	// 2. The products document names the newest build, its serial, path,
 	// sha256 and size.
 	productsURL := root + productsPath
-	if body, err = r.fetchStream(ctx, productsURL); err != nil {
+	id := st.productID(rel.version, arch)
+	products, err := r.readProducts(ctx, productsURL, id)
+	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	products, err := parseProducts(body, st.contentID)
-	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("simplestreams products %s: %v: %w", productsURL, err, sdk.ErrBadMetadata)
-	}
-	id := st.productID(rel.version, arch)
-	p, ok := products[id]
+	p, ok := products.product, products.found
 	if !ok {
-		have := archesOf(products, st.productPrefix+":"+rel.version+":")
+		have := archesWith(products.ids, st.productPrefix+":"+rel.version+":")
 		if len(have) == 0 {
 			return sdk.Artifact{}, fmt.Errorf("%s lists no %s builds of ubuntu %s for any architecture: %w", productsURL, r.req.Variant, rel.version, sdk.ErrNotFound)
 		}
@@ -122,28 +119,52 @@ func (r resolver) resolve(ctx context.Context) (sdk.Artifact, error) {
 	}, nil
 }
 
-// fetchStream reads a simplestreams document. A 404 means the base URL is
+// fetchStream reads a simplestreams index. A 404 means the base URL is
 // not (or no longer) laid out like cloud-images.ubuntu.com: the metadata
 // cannot be had, which is not the same as "no such image".
 func (r resolver) fetchStream(ctx context.Context, url string) ([]byte, error) {
-	body, err := r.req.Fetcher.Fetch(ctx, url)
-	switch {
-	case err == nil:
-		return body, nil
-	case errors.Is(err, sdk.ErrNotFound):
-		return nil, fmt.Errorf("%s (is %s a mirror of cloud-images.ubuntu.com with its simplestreams?): %w", naming(url, err), r.req.BaseURL, sdk.ErrUnavailable)
+	doc, err := r.req.Fetcher.Fetch(ctx, url, sdk.MaxBytes(maxIndexBytes))
+	if err != nil {
+		return nil, r.streamError(url, err)
 	}
-	return nil, wrapFetch(url, err)
+	return doc.Body, nil
+}
+
+func (r resolver) streamError(url string, err error) error {
+	if errors.Is(err, sdk.ErrNotFound) {
+		return fmt.Errorf("%s (is %s a mirror of cloud-images.ubuntu.com with its simplestreams?): %w", naming(url, err), r.req.BaseURL, sdk.ErrUnavailable)
+	}
+	return wrapFetch(url, err)
+}
+
+// readProducts streams the products document and keeps product id (see
+// decodeProducts).
+func (r resolver) readProducts(ctx context.Context, url, id string) (productsResult, error) {
+	s, err := r.req.Fetcher.Open(ctx, url, sdk.MaxBytes(maxProductsBytes))
+	if err != nil {
+		return productsResult{}, r.streamError(url, err)
+	}
+	defer s.Close()
+	res, err := decodeProducts(s, r.stream.contentID, id)
+	var fe *sdk.FetchError
+	switch {
+	case errors.As(err, &fe):
+		// The body was cut off or over the cap: the fetch's error.
+		return productsResult{}, r.streamError(url, fe)
+	case err != nil:
+		return productsResult{}, fmt.Errorf("simplestreams products %s: %v: %w", url, err, sdk.ErrBadMetadata)
+	}
+	return res, nil
 }
 
 // fetchBuildFile reads SHA256SUMS or its signature from the directory the
 // stream pointed to. Missing, it is a failed check: the stream promised a
 // build there.
 func (r resolver) fetchBuildFile(ctx context.Context, url, missing string) ([]byte, error) {
-	body, err := r.req.Fetcher.Fetch(ctx, url)
+	doc, err := r.req.Fetcher.Fetch(ctx, url, sdk.MaxBytes(maxBuildFileBytes))
 	switch {
 	case err == nil:
-		return body, nil
+		return doc.Body, nil
 	case errors.Is(err, sdk.ErrNotFound):
 		return nil, fmt.Errorf("%s: %s: %w", naming(url, err), missing, sdk.ErrBadMetadata)
 	}

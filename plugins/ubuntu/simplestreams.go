@@ -27,13 +27,6 @@ type indexEntry struct {
 	Path     string `json:"path"`
 }
 
-type productsDoc struct {
-	ContentID string             `json:"content_id"`
-	DataType  string             `json:"datatype"`
-	Format    string             `json:"format"`
-	Products  map[string]product `json:"products"`
-}
-
 type product struct {
 	Arch     string                    `json:"arch"`
 	Release  string                    `json:"release"`
@@ -56,7 +49,7 @@ type item struct {
 // jsonLimits bound the simplestreams documents: they nest six deep;
 // Canonical writes them with Python's json module from dicts, which never
 // repeats a key.
-var jsonLimits = strictjson.Limits{Depth: 32, Bytes: maxProductsBytes}
+var jsonLimits = strictjson.Limits{Depth: 32, Bytes: maxIndexBytes}
 
 // diskFType is the ftype of the qcow2 image.
 const diskFType = "disk1.img"
@@ -99,22 +92,6 @@ func parseIndex(data []byte, contentID string) (string, error) {
 		return "", fmt.Errorf("entry %q: path %q is not a .json document", contentID, clip(e.Path))
 	}
 	return e.Path, nil
-}
-
-// parseProducts reads a products:1.0 document and checks it is contentID.
-func parseProducts(data []byte, contentID string) (map[string]product, error) {
-	if err := strictjson.Check(data, jsonLimits); err != nil {
-		return nil, err
-	}
-	var doc productsDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("not a simplestreams products document: %w", err)
-	}
-	if doc.ContentID != contentID || doc.DataType != "image-downloads" || doc.Format != "products:1.0" {
-		return nil, fmt.Errorf("content_id %q, datatype %q, format %q: want %q, \"image-downloads\", \"products:1.0\"",
-			clip(doc.ContentID), clip(doc.DataType), clip(doc.Format), contentID)
-	}
-	return doc.Products, nil
 }
 
 // build is one build of a product: what a products document says about
@@ -183,19 +160,6 @@ func newestBuild(p product, label string) (build, error) {
 		return build{}, fmt.Errorf("version %s: %s item: path: %w", serial, diskFType, err)
 	}
 	return build{serial: serial, path: it.Path, digest: d, size: it.Size}, nil
-}
-
-// archesOf lists, sorted, the architectures of the products whose ids start
-// with prefix ("com.ubuntu.cloud:server:24.04:").
-func archesOf(products map[string]product, prefix string) []string {
-	var out []string
-	for id := range products {
-		if a, ok := strings.CutPrefix(id, prefix); ok && a != "" {
-			out = append(out, clip(a))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func quoteAll(ss []string) []string {

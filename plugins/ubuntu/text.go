@@ -8,6 +8,13 @@ import "strings"
 // plausibly reach.
 const maxProductsBytes = 512 << 20
 
+// maxIndexBytes and maxBuildFileBytes bound the index (a few KiB) and a
+// build directory's SHA256SUMS or signature (a few KiB).
+const (
+	maxIndexBytes     = 4 << 20
+	maxBuildFileBytes = 4 << 20
+)
+
 // clip shortens s for an error message.
 func clip(s string) string { return clipN(s, 60) }
 

@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,12 +15,11 @@ import (
 	"github.com/sandlabx/fetchd/sdk"
 )
 
-const maxBody = 32 << 20
-
 // HTTPFetcher is an sdk.Fetcher over plain net/http for a source's unit
-// tests, which call Resolve directly without a plugin process. It allows
-// any URL: point it only at test servers. A nil client means a client with
-// a 30 s timeout.
+// tests, which call Resolve directly without a plugin process. It honours
+// sdk.MaxBytes as fetchd does and reports the final URL and the content
+// type. It allows any URL: point it only at test servers. A nil client
+// means a client with a 30 s timeout.
 func HTTPFetcher(client *http.Client) sdk.Fetcher {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
@@ -29,15 +29,22 @@ func HTTPFetcher(client *http.Client) sdk.Fetcher {
 
 type fetcher struct{ client *http.Client }
 
-func (f fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
-	doc, err := get(ctx, f.client, rawURL)
+func (f fetcher) Fetch(ctx context.Context, rawURL string, opts ...sdk.FetchOption) (*sdk.Document, error) {
+	o := sdk.FetchSettings(sdk.MaxFetchBytes, opts)
+	s, err := open(ctx, f.client, rawURL, o.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
-	return doc, nil
+	return sdk.ReadAll(s, rawURL, o.MaxBytes)
 }
 
-func get(ctx context.Context, client *http.Client, rawURL string) ([]byte, error) {
+func (f fetcher) Open(ctx context.Context, rawURL string, opts ...sdk.FetchOption) (*sdk.Stream, error) {
+	o := sdk.FetchSettings(sdk.MaxStreamBytes, opts)
+	return open(ctx, f.client, rawURL, o.MaxBytes)
+}
+
+// open GETs rawURL and returns its body, capped at max.
+func open(ctx context.Context, client *http.Client, rawURL string, max int64) (*sdk.Stream, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: %v", rawURL, err), sdk.ErrBadMetadata)
@@ -46,21 +53,22 @@ func get(ctx context.Context, client *http.Client, rawURL string) ([]byte, error
 	if err != nil {
 		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: %v", rawURL, err), sdk.ErrUnavailable)
 	}
-	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		resp.Body.Close()
 		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: %s", rawURL, resp.Status), sdk.ErrNotFound)
 	case resp.StatusCode != http.StatusOK:
+		resp.Body.Close()
 		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: %s", rawURL, resp.Status), sdk.ErrUnavailable)
+	case resp.ContentLength > max:
+		resp.Body.Close()
+		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: body larger than the %d-byte cap", rawURL, max), sdk.ErrBadMetadata)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: %v", rawURL, err), sdk.ErrUnavailable)
-	}
-	if len(body) > maxBody {
-		return nil, sdk.NewFetchError(rawURL, fmt.Sprintf("GET %s: body larger than %d bytes", rawURL, maxBody), sdk.ErrBadMetadata)
-	}
-	return body, nil
+	body := struct {
+		io.Reader
+		io.Closer
+	}{sdk.CapStream(resp.Body, rawURL, max), resp.Body}
+	return &sdk.Stream{ReadCloser: body, URL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}, nil
 }
 
 // loopbackFetcher serves the plugin's metadata requests in the kit: https
@@ -72,7 +80,7 @@ func loopbackFetcher() pluginhost.MetadataFetcher {
 		if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 			return pluginhost.Document{}, &pluginhost.FetchError{Msg: fmt.Sprintf("GET %s: only https, or http to a loopback address", rawURL), Kind: pluginhost.ErrFetchRefused}
 		}
-		body, err := get(ctx, client, rawURL)
+		doc, err := fetcher{client}.Fetch(ctx, rawURL, sdk.MaxBytes(maxBytes))
 		if err != nil {
 			var kind error
 			switch {
@@ -83,10 +91,7 @@ func loopbackFetcher() pluginhost.MetadataFetcher {
 			}
 			return pluginhost.Document{}, &pluginhost.FetchError{Msg: err.Error(), Kind: kind}
 		}
-		if int64(len(body)) > maxBytes {
-			return pluginhost.Document{}, &pluginhost.FetchError{Msg: fmt.Sprintf("GET %s: body larger than %d bytes", rawURL, maxBytes), Kind: pluginhost.ErrFetchTooLarge}
-		}
-		return pluginhost.Document{Body: body, FinalURL: rawURL}, nil
+		return pluginhost.Document{Body: doc.Body, FinalURL: doc.URL, ContentType: doc.ContentType}, nil
 	})
 }
 
@@ -96,4 +101,22 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// FetchFunc makes a function an sdk.Fetcher, for test doubles that fail
+// or alter some fetches: Open reads the same Document as Fetch, whole.
+type FetchFunc func(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Document, error)
+
+// Fetch calls f.
+func (f FetchFunc) Fetch(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Document, error) {
+	return f(ctx, url, opts...)
+}
+
+// Open calls f and streams the body it returns.
+func (f FetchFunc) Open(ctx context.Context, url string, opts ...sdk.FetchOption) (*sdk.Stream, error) {
+	doc, err := f(ctx, url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.Stream{ReadCloser: io.NopCloser(bytes.NewReader(doc.Body)), URL: doc.URL, ContentType: doc.ContentType}, nil
 }

@@ -63,21 +63,6 @@ func (p *rawPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.Client
 	return nil, errors.New("rawplugin: no client side")
 }
 
-// DescribeToProto is d as a Describe answer. (sdk has its own converter,
-// unexported: its API has no protobuf types.)
-func DescribeToProto(d sdk.Description) *sourcev1.DescribeResponse {
-	out := &sourcev1.DescribeResponse{
-		Name: d.Name, Summary: d.Summary, PluginVersion: d.Version,
-		DefaultBaseUrl: d.DefaultBaseURL, DefaultRelease: d.DefaultRelease, DefaultVariant: d.DefaultVariant,
-	}
-	for _, r := range d.Releases {
-		out.Releases = append(out.Releases, &sourcev1.Release{Name: r.Name, Aliases: r.Aliases, Eol: r.EOL, Summary: r.Summary})
-	}
-	for _, a := range d.Arches {
-		out.Arches = append(out.Arches, &sourcev1.Arch{Name: a.Name, Aliases: a.Aliases})
-	}
-	for _, v := range d.Variants {
-		out.Variants = append(out.Variants, &sourcev1.Variant{Name: v.Name, Summary: v.Summary})
-	}
-	return out
-}
+// DescribeToProto is d as a Describe answer: sdk's own converter (see
+// internal/wire/bridge.go).
+var DescribeToProto = wire.DescribeToProto.(func(sdk.Description) *sourcev1.DescribeResponse)

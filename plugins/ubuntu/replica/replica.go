@@ -43,6 +43,14 @@ type Options struct {
 	// no simplestreams product, as when upstream stops building one.
 	// Release is a version ("24.04"), variant Server or Daily.
 	Omit func(release, arch, variant string) bool
+	// History adds, to the released products document only, what the real
+	// one has and a resolver must wade through: every release since 12.04
+	// (interim ones included, long out of support) on its architectures,
+	// and History older serials for every product, each with a full set of
+	// items, as cloud-images.ubuntu.com keeps every build it ever published.
+	// Their build directories are not written (nothing may resolve to
+	// them). History 150 makes the document about 40 MiB.
+	History int
 }
 
 // Build is one image of the replica and what a correct Resolve answers

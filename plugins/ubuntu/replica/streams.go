@@ -73,6 +73,9 @@ func (l *Layout) writeStreams(variant string) error {
 			}
 		}
 	}
+	if variant == Server && l.opts.History > 0 {
+		addHistory(products, spec, l.opts.Now, l.opts.History)
+	}
 	productsPath := "streams/v1/" + spec.contentID + ".json"
 	doc := obj{
 		"content_id": spec.contentID,

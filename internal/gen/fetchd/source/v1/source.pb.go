@@ -1095,7 +1095,8 @@ type FetchRequest struct {
 	// An absolute http(s) URL.
 	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
 	// The largest body the plugin accepts, in bytes; 0 means fetchd's default
-	// (16 MiB). fetchd never returns more than its own cap (32 MiB).
+	// (16 MiB). fetchd never returns more than its own cap: 32 MiB for
+	// Fetch, 1 GiB for FetchStream.
 	MaxBytes      int64 `protobuf:"varint,2,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1145,6 +1146,123 @@ func (x *FetchRequest) GetMaxBytes() int64 {
 	return 0
 }
 
+// FetchStreamRequest names the URL to stream; its fields mean what
+// FetchRequest's do.
+type FetchStreamRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	MaxBytes      int64                  `protobuf:"varint,2,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchStreamRequest) Reset() {
+	*x = FetchStreamRequest{}
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchStreamRequest) ProtoMessage() {}
+
+func (x *FetchStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchStreamRequest.ProtoReflect.Descriptor instead.
+func (*FetchStreamRequest) Descriptor() ([]byte, []int) {
+	return file_fetchd_source_v1_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FetchStreamRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *FetchStreamRequest) GetMaxBytes() int64 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+// FetchStreamResponse is one piece of a streamed body.
+type FetchStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// In the first chunk only: the URL after redirects and the Content-Type
+	// header, as sent.
+	FinalUrl      string `protobuf:"bytes,2,opt,name=final_url,json=finalUrl,proto3" json:"final_url,omitempty"`
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchStreamResponse) Reset() {
+	*x = FetchStreamResponse{}
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchStreamResponse) ProtoMessage() {}
+
+func (x *FetchStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchStreamResponse.ProtoReflect.Descriptor instead.
+func (*FetchStreamResponse) Descriptor() ([]byte, []int) {
+	return file_fetchd_source_v1_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *FetchStreamResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *FetchStreamResponse) GetFinalUrl() string {
+	if x != nil {
+		return x.FinalUrl
+	}
+	return ""
+}
+
+func (x *FetchStreamResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
 // FetchResponse carries the body.
 type FetchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1159,7 +1277,7 @@ type FetchResponse struct {
 
 func (x *FetchResponse) Reset() {
 	*x = FetchResponse{}
-	mi := &file_fetchd_source_v1_source_proto_msgTypes[11]
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1289,7 @@ func (x *FetchResponse) String() string {
 func (*FetchResponse) ProtoMessage() {}
 
 func (x *FetchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fetchd_source_v1_source_proto_msgTypes[11]
+	mi := &file_fetchd_source_v1_source_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1302,7 @@ func (x *FetchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchResponse.ProtoReflect.Descriptor instead.
 func (*FetchResponse) Descriptor() ([]byte, []int) {
-	return file_fetchd_source_v1_source_proto_rawDescGZIP(), []int{11}
+	return file_fetchd_source_v1_source_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *FetchResponse) GetBody() []byte {
@@ -1270,7 +1388,14 @@ const file_fetchd_source_v1_source_proto_rawDesc = "" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\"=\n" +
 	"\fFetchRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1b\n" +
-	"\tmax_bytes\x18\x02 \x01(\x03R\bmaxBytes\"c\n" +
+	"\tmax_bytes\x18\x02 \x01(\x03R\bmaxBytes\"C\n" +
+	"\x12FetchStreamRequest\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1b\n" +
+	"\tmax_bytes\x18\x02 \x01(\x03R\bmaxBytes\"i\n" +
+	"\x13FetchStreamResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1b\n" +
+	"\tfinal_url\x18\x02 \x01(\tR\bfinalUrl\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"c\n" +
 	"\rFetchResponse\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1b\n" +
 	"\tfinal_url\x18\x02 \x01(\tR\bfinalUrl\x12!\n" +
@@ -1294,9 +1419,10 @@ const file_fetchd_source_v1_source_proto_rawDesc = "" +
 	"\x13KEY_ORIGIN_OPERATOR\x10\x022\xb2\x01\n" +
 	"\rSourceService\x12Q\n" +
 	"\bDescribe\x12!.fetchd.source.v1.DescribeRequest\x1a\".fetchd.source.v1.DescribeResponse\x12N\n" +
-	"\aResolve\x12 .fetchd.source.v1.ResolveRequest\x1a!.fetchd.source.v1.ResolveResponse2X\n" +
+	"\aResolve\x12 .fetchd.source.v1.ResolveRequest\x1a!.fetchd.source.v1.ResolveResponse2\xb6\x01\n" +
 	"\fFetchService\x12H\n" +
-	"\x05Fetch\x12\x1e.fetchd.source.v1.FetchRequest\x1a\x1f.fetchd.source.v1.FetchResponseBCZAgithub.com/sandlabx/fetchd/internal/gen/fetchd/source/v1;sourcev1b\x06proto3"
+	"\x05Fetch\x12\x1e.fetchd.source.v1.FetchRequest\x1a\x1f.fetchd.source.v1.FetchResponse\x12\\\n" +
+	"\vFetchStream\x12$.fetchd.source.v1.FetchStreamRequest\x1a%.fetchd.source.v1.FetchStreamResponse0\x01BCZAgithub.com/sandlabx/fetchd/internal/gen/fetchd/source/v1;sourcev1b\x06proto3"
 
 var (
 	file_fetchd_source_v1_source_proto_rawDescOnce sync.Once
@@ -1311,24 +1437,26 @@ func file_fetchd_source_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fetchd_source_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_fetchd_source_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_fetchd_source_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fetchd_source_v1_source_proto_goTypes = []any{
-	(Format)(0),              // 0: fetchd.source.v1.Format
-	(HashAlgorithm)(0),       // 1: fetchd.source.v1.HashAlgorithm
-	(SignatureStatus)(0),     // 2: fetchd.source.v1.SignatureStatus
-	(KeyOrigin)(0),           // 3: fetchd.source.v1.KeyOrigin
-	(*DescribeRequest)(nil),  // 4: fetchd.source.v1.DescribeRequest
-	(*DescribeResponse)(nil), // 5: fetchd.source.v1.DescribeResponse
-	(*Release)(nil),          // 6: fetchd.source.v1.Release
-	(*Arch)(nil),             // 7: fetchd.source.v1.Arch
-	(*Variant)(nil),          // 8: fetchd.source.v1.Variant
-	(*ResolveRequest)(nil),   // 9: fetchd.source.v1.ResolveRequest
-	(*ResolveResponse)(nil),  // 10: fetchd.source.v1.ResolveResponse
-	(*Artifact)(nil),         // 11: fetchd.source.v1.Artifact
-	(*Checksum)(nil),         // 12: fetchd.source.v1.Checksum
-	(*Signature)(nil),        // 13: fetchd.source.v1.Signature
-	(*FetchRequest)(nil),     // 14: fetchd.source.v1.FetchRequest
-	(*FetchResponse)(nil),    // 15: fetchd.source.v1.FetchResponse
+	(Format)(0),                 // 0: fetchd.source.v1.Format
+	(HashAlgorithm)(0),          // 1: fetchd.source.v1.HashAlgorithm
+	(SignatureStatus)(0),        // 2: fetchd.source.v1.SignatureStatus
+	(KeyOrigin)(0),              // 3: fetchd.source.v1.KeyOrigin
+	(*DescribeRequest)(nil),     // 4: fetchd.source.v1.DescribeRequest
+	(*DescribeResponse)(nil),    // 5: fetchd.source.v1.DescribeResponse
+	(*Release)(nil),             // 6: fetchd.source.v1.Release
+	(*Arch)(nil),                // 7: fetchd.source.v1.Arch
+	(*Variant)(nil),             // 8: fetchd.source.v1.Variant
+	(*ResolveRequest)(nil),      // 9: fetchd.source.v1.ResolveRequest
+	(*ResolveResponse)(nil),     // 10: fetchd.source.v1.ResolveResponse
+	(*Artifact)(nil),            // 11: fetchd.source.v1.Artifact
+	(*Checksum)(nil),            // 12: fetchd.source.v1.Checksum
+	(*Signature)(nil),           // 13: fetchd.source.v1.Signature
+	(*FetchRequest)(nil),        // 14: fetchd.source.v1.FetchRequest
+	(*FetchStreamRequest)(nil),  // 15: fetchd.source.v1.FetchStreamRequest
+	(*FetchStreamResponse)(nil), // 16: fetchd.source.v1.FetchStreamResponse
+	(*FetchResponse)(nil),       // 17: fetchd.source.v1.FetchResponse
 }
 var file_fetchd_source_v1_source_proto_depIdxs = []int32{
 	6,  // 0: fetchd.source.v1.DescribeResponse.releases:type_name -> fetchd.source.v1.Release
@@ -1344,11 +1472,13 @@ var file_fetchd_source_v1_source_proto_depIdxs = []int32{
 	4,  // 10: fetchd.source.v1.SourceService.Describe:input_type -> fetchd.source.v1.DescribeRequest
 	9,  // 11: fetchd.source.v1.SourceService.Resolve:input_type -> fetchd.source.v1.ResolveRequest
 	14, // 12: fetchd.source.v1.FetchService.Fetch:input_type -> fetchd.source.v1.FetchRequest
-	5,  // 13: fetchd.source.v1.SourceService.Describe:output_type -> fetchd.source.v1.DescribeResponse
-	10, // 14: fetchd.source.v1.SourceService.Resolve:output_type -> fetchd.source.v1.ResolveResponse
-	15, // 15: fetchd.source.v1.FetchService.Fetch:output_type -> fetchd.source.v1.FetchResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
+	15, // 13: fetchd.source.v1.FetchService.FetchStream:input_type -> fetchd.source.v1.FetchStreamRequest
+	5,  // 14: fetchd.source.v1.SourceService.Describe:output_type -> fetchd.source.v1.DescribeResponse
+	10, // 15: fetchd.source.v1.SourceService.Resolve:output_type -> fetchd.source.v1.ResolveResponse
+	17, // 16: fetchd.source.v1.FetchService.Fetch:output_type -> fetchd.source.v1.FetchResponse
+	16, // 17: fetchd.source.v1.FetchService.FetchStream:output_type -> fetchd.source.v1.FetchStreamResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -1365,7 +1495,7 @@ func file_fetchd_source_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fetchd_source_v1_source_proto_rawDesc), len(file_fetchd_source_v1_source_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

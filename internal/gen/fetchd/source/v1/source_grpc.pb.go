@@ -238,7 +238,8 @@ var SourceService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	FetchService_Fetch_FullMethodName = "/fetchd.source.v1.FetchService/Fetch"
+	FetchService_Fetch_FullMethodName       = "/fetchd.source.v1.FetchService/Fetch"
+	FetchService_FetchStream_FullMethodName = "/fetchd.source.v1.FetchService/FetchStream"
 )
 
 // FetchServiceClient is the client API for FetchService service.
@@ -258,6 +259,14 @@ type FetchServiceClient interface {
 	// network failed or the server answered another non-2xx status),
 	// DEADLINE_EXCEEDED.
 	Fetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (*FetchResponse, error)
+	// FetchStream GETs one URL and streams the body in chunks of at most
+	// 1 MiB, for documents too large to hold in one message or to hold
+	// twice (Ubuntu's simplestreams products file keeps every build ever
+	// published). The first chunk carries final_url and content_type (and
+	// may have no data). The errors are Fetch's; an error after the first
+	// chunk means the body was cut off and must not be used. fetchd older
+	// than this RPC answers UNIMPLEMENTED: fall back to Fetch.
+	FetchStream(ctx context.Context, in *FetchStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchStreamResponse], error)
 }
 
 type fetchServiceClient struct {
@@ -278,6 +287,25 @@ func (c *fetchServiceClient) Fetch(ctx context.Context, in *FetchRequest, opts .
 	return out, nil
 }
 
+func (c *fetchServiceClient) FetchStream(ctx context.Context, in *FetchStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &FetchService_ServiceDesc.Streams[0], FetchService_FetchStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[FetchStreamRequest, FetchStreamResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type FetchService_FetchStreamClient = grpc.ServerStreamingClient[FetchStreamResponse]
+
 // FetchServiceServer is the server API for FetchService service.
 // All implementations must embed UnimplementedFetchServiceServer
 // for forward compatibility.
@@ -295,6 +323,14 @@ type FetchServiceServer interface {
 	// network failed or the server answered another non-2xx status),
 	// DEADLINE_EXCEEDED.
 	Fetch(context.Context, *FetchRequest) (*FetchResponse, error)
+	// FetchStream GETs one URL and streams the body in chunks of at most
+	// 1 MiB, for documents too large to hold in one message or to hold
+	// twice (Ubuntu's simplestreams products file keeps every build ever
+	// published). The first chunk carries final_url and content_type (and
+	// may have no data). The errors are Fetch's; an error after the first
+	// chunk means the body was cut off and must not be used. fetchd older
+	// than this RPC answers UNIMPLEMENTED: fall back to Fetch.
+	FetchStream(*FetchStreamRequest, grpc.ServerStreamingServer[FetchStreamResponse]) error
 	mustEmbedUnimplementedFetchServiceServer()
 }
 
@@ -307,6 +343,9 @@ type UnimplementedFetchServiceServer struct{}
 
 func (UnimplementedFetchServiceServer) Fetch(context.Context, *FetchRequest) (*FetchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Fetch not implemented")
+}
+func (UnimplementedFetchServiceServer) FetchStream(*FetchStreamRequest, grpc.ServerStreamingServer[FetchStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method FetchStream not implemented")
 }
 func (UnimplementedFetchServiceServer) mustEmbedUnimplementedFetchServiceServer() {}
 func (UnimplementedFetchServiceServer) testEmbeddedByValue()                      {}
@@ -347,6 +386,17 @@ func _FetchService_Fetch_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FetchService_FetchStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(FetchStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(FetchServiceServer).FetchStream(m, &grpc.GenericServerStream[FetchStreamRequest, FetchStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type FetchService_FetchStreamServer = grpc.ServerStreamingServer[FetchStreamResponse]
+
 // FetchService_ServiceDesc is the grpc.ServiceDesc for FetchService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -359,6 +409,12 @@ var FetchService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _FetchService_Fetch_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "FetchStream",
+			Handler:       _FetchService_FetchStream_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "fetchd/source/v1/source.proto",
 }
