@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sandlabx/fetchd/sdk"
+	"github.com/sandlabx/fetchd/sdk/listing"
 )
 
 // get fetches u through the host and makes sure the error names u.
@@ -26,14 +27,14 @@ const maxDocBytes = 4 << 20
 
 // listing fetches and parses the directory listing at dirURL. A listing
 // that is not one is upstream metadata failing a check.
-func listing(ctx context.Context, f sdk.Fetcher, dirURL string) ([]ListingEntry, error) {
+func readListing(ctx context.Context, f sdk.Fetcher, dirURL string) ([]listing.Entry, error) {
 	body, err := get(ctx, f, dirURL)
 	if err != nil {
 		return nil, fmt.Errorf("cloud image listing: %w", err)
 	}
-	entries, err := ParseListing(body)
+	entries, err := listing.Parse(body)
 	if err != nil {
 		return nil, fmt.Errorf("cloud image listing %s: %v: %w", dirURL, err, sdk.ErrBadMetadata)
 	}
-	return entries, nil
+	return listing.Files(entries), nil
 }

@@ -34,7 +34,7 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 		// branch on dl-cdn): its newest image names the branch, and the
 		// answer is pinned to that branch's own directory.
 		dirURL := base + "/" + latestStable + "/releases/cloud/"
-		entries, err := listing(ctx, req.Fetcher, dirURL)
+		entries, err := readListing(ctx, req.Fetcher, dirURL)
 		if err != nil {
 			return sdk.Artifact{}, fmt.Errorf("%s: %w", latestStable, err)
 		}
@@ -50,7 +50,7 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 		where = latestStable + " (branch " + branch + ")"
 	}
 	dirURL := base + "/v" + branch + "/releases/cloud/"
-	entries, err := listing(ctx, req.Fetcher, dirURL)
+	entries, err := readListing(ctx, req.Fetcher, dirURL)
 	if err != nil {
 		return sdk.Artifact{}, fmt.Errorf("%s: %w", where, err)
 	}

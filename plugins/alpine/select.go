@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sandlabx/fetchd/sdk/listing"
 	"github.com/sandlabx/fetchd/sdk/version"
 )
 
@@ -13,7 +14,7 @@ type Choice struct {
 	// Image is the newest matching image and Entry its listing entry;
 	// Found is false when nothing matched.
 	Image ImageName
-	Entry ListingEntry
+	Entry listing.Entry
 	Found bool
 
 	// For the message when nothing matched: the variants the listing does
@@ -30,7 +31,7 @@ type Choice struct {
 // "3.22"; images of other branches in the directory are ignored). Checksum
 // and signature files, other formats, other clouds and machine-suffixed
 // names are skipped.
-func Choose(entries []ListingEntry, v Variant, arch, branch string) Choice {
+func Choose(entries []listing.Entry, v Variant, arch, branch string) Choice {
 	var c Choice
 	others := map[string]bool{}
 	for _, e := range entries {
@@ -78,7 +79,7 @@ func (c Choice) notFound(v Variant, arch, branch, dirURL string) string {
 }
 
 // listed reports whether name is in entries.
-func listed(entries []ListingEntry, name string) bool {
+func listed(entries []listing.Entry, name string) bool {
 	for _, e := range entries {
 		if e.Name == name {
 			return true

@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sandlabx/fetchd/sdk/listing"
 )
 
-func entries(names ...string) []ListingEntry {
-	var out []ListingEntry
+func entries(names ...string) []listing.Entry {
+	var out []listing.Entry
 	for i, n := range names {
-		out = append(out, ListingEntry{Name: n, Size: int64(100 + i)})
+		out = append(out, listing.Entry{Name: n, Size: int64(100 + i)})
 	}
 	return out
 }

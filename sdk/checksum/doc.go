@@ -17,7 +17,10 @@
 //	\<any of the above>          GNU escaped name: \\ is \, \n is newline, \r is CR
 //
 // plus '#' comments, blank lines, CRLF endings and a last line without a
-// newline. Anything else is a *SyntaxError naming the line: a malformed line,
+// newline. A comment "# <name>: <N> bytes" (Fedora's CHECKSUM states each
+// image's size so) sets the Size of name's entries and File.Sizes; two
+// different sizes for one name are an error. File.Entry returns an entry
+// with its size. Anything else is a *SyntaxError naming the line: a malformed line,
 // a digest with non-hex characters or of the wrong length, an unknown tag, an
 // unknown escape, a control character, a NUL byte, an empty file, an HTML page
 // (a wrong URL often answers with one) and an OpenPGP clearsigned message.

@@ -40,6 +40,21 @@ func (f *File) Lookup(name string, algo Algorithm) (Digest, error) {
 	return Digest{}, &ConflictError{Name: name, Algorithm: algo, Entries: distinct}
 }
 
+// Entry returns the entry of algorithm algo for exactly name, with its
+// size when the file states one: Lookup with the line and size.
+func (f *File) Entry(name string, algo Algorithm) (Entry, error) {
+	d, err := f.Lookup(name, algo)
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, e := range f.Entries {
+		if e.Name == name && e.Digest == d {
+			return e, nil
+		}
+	}
+	return Entry{}, f.notFound(name, algo) // unreachable: Lookup found it
+}
+
 // Find parses a checksum file whose untagged lines hold digests of
 // algorithm algo and returns the digest recorded for exactly name: Parse
 // then Lookup, the one call most plugins need.

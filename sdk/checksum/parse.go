@@ -3,6 +3,8 @@ package checksum
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +16,9 @@ type Entry struct {
 	Digest Digest
 	// Line is the 1-based line number.
 	Line int
+	// Size is the file's size in bytes when the checksum file states it in
+	// a comment ("# <name>: <N> bytes", as Fedora's CHECKSUM does), else 0.
+	Size int64
 }
 
 // File is a parsed checksum file.
@@ -24,6 +29,9 @@ type File struct {
 	// Ignored counts the SHA1 and MD5 tagged lines, which are checked and
 	// then left out.
 	Ignored int
+	// Sizes holds the sizes stated in "# <name>: <N> bytes" comments, by
+	// name; each entry of a name with a size also has it in Entry.Size.
+	Sizes map[string]int64
 }
 
 // Parse parses a checksum file whose untagged (GNU-style) lines hold digests
@@ -49,7 +57,14 @@ func Parse(data []byte, algo Algorithm) (*File, error) {
 			f.Entries = append(f.Entries, e)
 		case lineWeak:
 			f.Ignored++
+		case lineSkip:
+			if err := f.sizeComment(i+1, line); err != nil {
+				return nil, err
+			}
 		}
+	}
+	for i, e := range f.Entries {
+		f.Entries[i].Size = f.Sizes[e.Name]
 	}
 	if len(f.Entries) == 0 {
 		if f.Ignored > 0 {
@@ -305,3 +320,27 @@ func isTag(s string) bool {
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// sizeRE is a size comment: "# Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2: 491716608 bytes".
+var sizeRE = regexp.MustCompile(`^\s*#\s*(\S(?:.*\S)?): ([0-9]{1,19}) bytes\s*$`)
+
+// sizeComment records the size a comment line states, if it is a size
+// comment. Two different sizes for one name are an error.
+func (f *File) sizeComment(n int, line string) error {
+	m := sizeRE.FindStringSubmatch(line)
+	if m == nil {
+		return nil
+	}
+	size, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return syntaxErr(n, line, "size %s does not fit in 64 bits", m[2])
+	}
+	if f.Sizes == nil {
+		f.Sizes = map[string]int64{}
+	}
+	if prev, ok := f.Sizes[m[1]]; ok && prev != size {
+		return syntaxErr(n, line, "a second size for %q (%d, then %d bytes)", m[1], prev, size)
+	}
+	f.Sizes[m[1]] = size
+	return nil
+}

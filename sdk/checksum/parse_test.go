@@ -23,6 +23,11 @@ func e256(line int, name, hex string) Entry {
 	return Entry{Name: name, Digest: Digest{Algorithm: SHA256, Hex: hex}, Line: line}
 }
 
+func sized(e Entry, size int64) Entry {
+	e.Size = size
+	return e
+}
+
 func e512(line int, name, hex string) Entry {
 	return Entry{Name: name, Digest: Digest{Algorithm: SHA512, Hex: hex}, Line: line}
 }
@@ -69,9 +74,22 @@ func TestParse(t *testing.T) {
 				"SHA256 (Fedora-Cloud-Base-Generic-42-1.1.x86_64.raw.xz) = " + b256 + "\n",
 			algo: SHA256,
 			want: File{Entries: []Entry{
-				e256(2, "Fedora-Cloud-Base-Generic-42-1.1.x86_64.qcow2", a256),
-				e256(4, "Fedora-Cloud-Base-Generic-42-1.1.x86_64.raw.xz", b256),
+				sized(e256(2, "Fedora-Cloud-Base-Generic-42-1.1.x86_64.qcow2", a256), 536870912),
+				sized(e256(4, "Fedora-Cloud-Base-Generic-42-1.1.x86_64.raw.xz", b256), 400000000),
+			}, Sizes: map[string]int64{
+				"Fedora-Cloud-Base-Generic-42-1.1.x86_64.qcow2":  536870912,
+				"Fedora-Cloud-Base-Generic-42-1.1.x86_64.raw.xz": 400000000,
 			}},
+		},
+		"a size comment for a name without a line": {
+			in:   "# other.img: 12 bytes\n" + a256 + "  x.qcow2\n",
+			algo: SHA256,
+			want: File{Entries: []Entry{e256(2, "x.qcow2", a256)}, Sizes: map[string]int64{"other.img": 12}},
+		},
+		"a comment that is not a size": {
+			in:   "# x.qcow2: about 12 bytes\n# x.qcow2: 12 kbytes\n" + a256 + "  x.qcow2\n",
+			algo: SHA256,
+			want: File{Entries: []Entry{e256(3, "x.qcow2", a256)}},
 		},
 		"openssl tag": {
 			in:   "SHA256(x.qcow2)= " + a256 + "\n",
@@ -182,6 +200,8 @@ func TestParseErrors(t *testing.T) {
 		"empty":                     {in: "", msg: "checksum file is empty", is: ErrEmpty},
 		"whitespace only":           {in: " \r\n\n\t", msg: "checksum file is empty", is: ErrEmpty},
 		"comments only":             {in: "# nothing\n\n", msg: "no checksum lines"},
+		"two sizes for a name":      {in: "# x: 1 bytes\n# x: 2 bytes\n" + a256 + "  x\n", line: 2, msg: `a second size for "x" (1, then 2 bytes)`},
+		"size over 64 bits":         {in: "# x: 9999999999999999999 bytes\n" + a256 + "  x\n", line: 1, msg: "does not fit in 64 bits"},
 		"weak tags only":            {in: "MD5 (x) = " + aMD5 + "\n", msg: "only 1 SHA1/MD5 lines"},
 		"html doctype":              {in: "\n  <!DOCTYPE html>\n<html>", line: 2, msg: `looks like an HTML page, not a checksum file: "<!DOCTYPE html>"`, is: ErrHTML},
 		"html tag after BOM":        {in: "\xef\xbb\xbf<html><body>404</body></html>", line: 1, msg: "looks like an HTML page", is: ErrHTML},

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sandlabx/fetchd/plugins/alpine"
+	"github.com/sandlabx/fetchd/sdk/listing"
 	"github.com/sandlabx/fetchd/sdk/signature"
 )
 
@@ -83,7 +84,7 @@ func TestTree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			entries, err := alpine.ParseListing(page)
+			entries, err := listing.Parse(page)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +248,7 @@ func TestPublish(t *testing.T) {
 			}
 			for _, dir := range dirs {
 				page, _ := os.ReadFile(filepath.Join(l.Root, dir, "index.html"))
-				entries, err := alpine.ParseListing(page)
+				entries, err := listing.Parse(page)
 				if err != nil {
 					t.Fatal(err)
 				}
