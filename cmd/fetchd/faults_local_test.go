@@ -739,3 +739,48 @@ func TestFaultLocalLongTmpdir(t *testing.T) {
 		t.Errorf("%s is not the newer build", localDebian)
 	}
 }
+
+// TestFaultLocalStatusBeside: status beside a sync that is downloading
+// says what that sync is doing, with its pid, instead of only what is on
+// disk; once the sync is over, nothing of it is left.
+func TestFaultLocalStatusBeside(t *testing.T) {
+	t.Parallel()
+	f := newFaultWorld(t)
+	b := localPublishDebian(t, f)
+	g := newLocalGate(b)
+	f.srv.Hook(g.hook)
+	p := localStart(f, nil, "sync", "--update", "always")
+	localWaitFor(t, "half the download in the partial file", p, func() bool { return localPartialSize(f) >= int64(g.hold) })
+	pid := strconv.Itoa(p.cmd.Process.Pid)
+	// The percentage, or the bytes when the size is unknown, once a
+	// progress report has come in.
+	busy := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(localDebian) + ` +present, downloading( \d+%| [0-9.]+ MiB)? \(pid ` + pid + `\) `)
+	var res runResult
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last status:\n%s\n%s", res.stdout, res.stderr)
+		}
+	})
+	localWaitFor(t, "status to show the download", p, func() bool {
+		res = f.run("status")
+		return busy.MatchString(res.stdout)
+	})
+	if res.code != 0 {
+		t.Errorf("status: exit code %d:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	js := f.run("status", "--json")
+	if !strings.Contains(js.stdout, `"activity": "downloading `) || !strings.Contains(js.stdout, "(pid "+pid+")") {
+		t.Errorf("status --json lacks the activity:\n%s", js.stdout)
+	}
+	g.release()
+	if res := p.wait(); res.code != 0 {
+		t.Fatalf("sync: exit code %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = f.run("status")
+	if strings.Contains(res.stdout, "pid ") {
+		t.Errorf("status after the sync still shows an activity:\n%s", res.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(f.images, ".fetchd", "activity.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("activity record left after the sync: %v", err)
+	}
+}

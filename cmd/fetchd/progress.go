@@ -202,6 +202,15 @@ func (r *barReporter) Event(e engine.Event) {
 
 func (r *barReporter) Close() { r.p.Wait() }
 
+// teeReporter hands each event to all of its reporters.
+type teeReporter []engine.Reporter
+
+func (t teeReporter) Event(e engine.Event) {
+	for _, r := range t {
+		r.Event(e)
+	}
+}
+
 // quietReporter shows nothing.
 type quietReporter struct{}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/activity"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/state"
 )
@@ -26,7 +27,9 @@ and whether the plugin embeds it or you configured it, or no). Nothing is
 hashed: status reads the records and the files' size and modification time.
 
 With --check it also asks upstream for its current build (UPSTREAM), and an
-image whose upstream build differs is outdated.`,
+image whose upstream build differs is outdated. Beside a fetchd that is
+syncing, the STATE also says what that fetchd is doing to the image, from
+the record it keeps in the private directory: "downloading 43% (pid 812)".`,
 		Example: `  fetchd status
   fetchd status --check
   fetchd status ubuntu-24-lts.qcow2 --json`,
@@ -53,12 +56,17 @@ func (a *app) status(ctx context.Context, names []string, check bool) error {
 	if err != nil {
 		return err
 	}
+	busy := othersActivity(s.cfg.Dir)
 	if a.jsonOut {
-		if err := a.writeJSON(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": resultsToJSON(results), "warnings": a.jsonWarnings()}); err != nil {
+		images := resultsToJSON(results)
+		for i := range images {
+			images[i].Activity = busy[images[i].Name]
+		}
+		if err := a.writeJSON(map[string]any{"command": "status", "dir": s.cfg.Dir, "images": images, "warnings": a.jsonWarnings()}); err != nil {
 			return err
 		}
 	} else if !a.quiet {
-		writeStatus(a.stdout, s.cfg.Dir, results, check)
+		writeStatus(a.stdout, s.cfg.Dir, results, check, busy)
 	}
 	failed := false
 	for _, r := range results {
@@ -74,7 +82,25 @@ func (a *app) status(ctx context.Context, names []string, check bool) error {
 	}
 	return nil
 }
-func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
+
+// othersActivity is what another fetchd running on dir is doing, per
+// image: "downloading 43% (pid 812)". It is for information: a record that
+// cannot be read is no activity.
+func othersActivity(dir string) map[string]string {
+	out := map[string]string{}
+	rec, err := activity.Read(dir)
+	if err != nil || rec == nil {
+		return out
+	}
+	for name, step := range rec.Images {
+		out[name] = fmt.Sprintf("%s (pid %d)", step, rec.PID)
+	}
+	return out
+}
+
+// writeStatus prints the status table; busy says what another fetchd is
+// doing to an image right now.
+func writeStatus(w io.Writer, dir string, results []engine.Result, check bool, busy map[string]string) {
 	fmt.Fprintf(w, "images in %s:\n", dir)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := "IMAGE\tSTATE\tSOURCE\tVERSION\tDIGEST\tVERIFIED\tSIGNED"
@@ -98,7 +124,14 @@ func writeStatus(w io.Writer, dir string, results []engine.Result, check bool) {
 			}
 			signed = shortSignature(e.Signature)
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, r.Outcome, source, version, digest, verified, signed)
+		state := string(r.Outcome)
+		switch b := busy[r.Name]; {
+		case b != "" && r.Outcome == engine.Missing:
+			state = b
+		case b != "":
+			state += ", " + b
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, state, source, version, digest, verified, signed)
 		if check {
 			up := "?"
 			if r.Upstream != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/activity"
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/textsafe"
@@ -94,7 +95,8 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		s.cfg.SetUpdate(p)
 	}
 	s.engine.LockTimeout = f.lockTimeout
-	s.engine.Reporter = progress
+	record := activity.NewRecorder(s.cfg.Dir, "sync")
+	s.engine.Reporter = teeReporter{progress, record}
 	results, err := s.engine.Sync(ctx, engine.Options{
 		Names:    names,
 		Download: s.cfg.AutoDownload,
@@ -102,6 +104,7 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		Parallel: f.parallel,
 	})
 	progress.Close()
+	record.Close()
 	if err != nil {
 		return err
 	}

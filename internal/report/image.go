@@ -49,6 +49,9 @@ type Image struct {
 	PendingVersion string   `json:"pending_version,omitempty"`
 	PendingPath    string   `json:"pending_path,omitempty"`
 	HeldBy         []string `json:"held_by,omitempty"`
+	// Activity is what another fetchd is doing to the image right now
+	// ("downloading 43% (pid 812)"), in status.
+	Activity string `json:"activity,omitempty"`
 }
 
 // FromResult encodes one image's result.
