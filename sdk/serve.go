@@ -83,6 +83,7 @@ func byHand(desc Description, argv []string, stdout, stderr io.Writer) int {
 		case "describe", "--describe":
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
 			if err := enc.Encode(desc); err != nil {
 				fmt.Fprintf(stderr, "%s: error: %v\n", progName(argv), err)
 				return 1

@@ -21,42 +21,42 @@ type Source interface {
 type Description struct {
 	// Name is the source's name, [a-z0-9][a-z0-9-]*; the plugin binary is
 	// named fetchd-plugin-<Name>.
-	Name string
+	Name string `json:"name"`
 	// Summary is one line for humans.
-	Summary string
+	Summary string `json:"summary"`
 	// Version is the plugin's own version, e.g. "1.0.0".
-	Version string
+	Version string `json:"version"`
 	// Releases, Arches and Variants are what Resolve accepts.
-	Releases []Release
-	Arches   []Arch
-	Variants []Variant
+	Releases []Release `json:"releases"`
+	Arches   []Arch    `json:"arches"`
+	Variants []Variant `json:"variants"`
 	// DefaultBaseURL is upstream's root (https). The operator may override
 	// it per source with base_url (a mirror or a test server).
-	DefaultBaseURL string
+	DefaultBaseURL string `json:"default_base_url"`
 	// DefaultRelease and DefaultVariant are used when the operator names
 	// none. DefaultVariant is required when Variants is not empty.
-	DefaultRelease string
-	DefaultVariant string
+	DefaultRelease string `json:"default_release"`
+	DefaultVariant string `json:"default_variant,omitempty"`
 }
 
 // Release is one release of a distribution.
 type Release struct {
-	Name    string   // canonical, e.g. "24.04"
-	Aliases []string // e.g. "noble", "lts"
-	EOL     string   // end of support, YYYY-MM-DD, or ""
-	Summary string   // e.g. "Noble Numbat LTS"
+	Name    string   `json:"name"`              // canonical, e.g. "24.04"
+	Aliases []string `json:"aliases,omitempty"` // e.g. "noble", "lts"
+	EOL     string   `json:"eol,omitempty"`     // end of support, YYYY-MM-DD, or ""
+	Summary string   `json:"summary,omitempty"` // e.g. "Noble Numbat LTS"
 }
 
 // Arch is one architecture, named as upstream names it.
 type Arch struct {
-	Name    string   // e.g. "x86_64"
-	Aliases []string // e.g. "amd64": alias Go's names where upstream uses others
+	Name    string   `json:"name"`              // e.g. "x86_64"
+	Aliases []string `json:"aliases,omitempty"` // e.g. "amd64": alias Go's names where upstream uses others
 }
 
 // Variant is one flavour of image.
 type Variant struct {
-	Name    string
-	Summary string
+	Name    string `json:"name"`
+	Summary string `json:"summary,omitempty"`
 }
 
 // ResolveRequest asks for the current artifact of one release, architecture

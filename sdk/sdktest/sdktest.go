@@ -45,7 +45,12 @@ func Main(m *testing.M, sources ...sdk.Source) {
 	for _, s := range sources {
 		served[s.Describe().Name] = s
 	}
-	if name, ok := strings.CutPrefix(filepath.Base(os.Args[0]), pluginhost.FilePrefix); ok {
+	// Run starts this binary as fetchd-plugin-<name>. The test binary
+	// itself may have a name of that shape too: a source package at the
+	// root of a module called fetchd-plugin-<name> builds
+	// fetchd-plugin-<name>.test, which is no plugin name (it has a dot),
+	// so it runs the tests.
+	if name, ok := strings.CutPrefix(filepath.Base(os.Args[0]), pluginhost.FilePrefix); ok && sdk.ValidName(name) {
 		if s, ok := served[name]; ok {
 			sdk.Serve(s)
 		}
@@ -170,7 +175,7 @@ func checkByHand(t *testing.T, path, name string) {
 	if out, _, err := run("--version"); err != nil || !strings.HasPrefix(out, name+" ") {
 		t.Errorf("--version: exit %v, output %q; want %q followed by the version", err, out, name)
 	}
-	if out, _, err := run("describe"); err != nil || !strings.Contains(out, `"Name": "`+name+`"`) {
+	if out, _, err := run("describe"); err != nil || !strings.Contains(out, `"name": "`+name+`"`) {
 		t.Errorf("describe: exit %v, output %q; want the description as JSON", err, out)
 	}
 }

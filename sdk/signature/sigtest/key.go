@@ -38,6 +38,7 @@ type options struct {
 	hash     crypto.Hash
 	seed     string
 	hasSeed  bool
+	comment  string
 }
 
 // WithTime makes the key at t and makes every signature, clearsigned
@@ -74,6 +75,13 @@ func WithSignatureHash(h crypto.Hash) Option {
 	return func(o *options) { o.hash = h }
 }
 
+// WithComment adds a comment to the key's user id, "name (comment)
+// <email>", as upstreams name per-release keys: "Fedora (41)
+// <fedora-41-primary@fedoraproject.org>".
+func WithComment(c string) Option {
+	return func(o *options) { o.comment = c }
+}
+
 // WithSeed derives all randomness from seed, so that the same seed and the
 // same WithTime give the same key and the same signatures, byte for byte,
 // when the same calls are made in the same order.
@@ -81,7 +89,9 @@ func WithSeed(seed string) Option {
 	return func(o *options) { o.seed, o.hasSeed = seed, true }
 }
 
-// NewKey makes a key with the identity "name <email>".
+// NewKey makes a key with the identity "name <email>" (see WithComment).
+// name, email and the comment may not hold the characters ( ) < > that
+// delimit the parts of a user id.
 func NewKey(name, email string, opts ...Option) (*Key, error) {
 	k := &Key{opts: options{hash: crypto.SHA256}}
 	for _, o := range opts {
@@ -101,7 +111,12 @@ func NewKey(name, email string, opts ...Option) (*Key, error) {
 	} else {
 		cfg.Algorithm, cfg.Curve = packet.PubKeyAlgoEdDSA, packet.Curve25519
 	}
-	e, err := openpgp.NewEntity(name, "", email, cfg)
+	for what, v := range map[string]string{"name": name, "email": email, "comment": k.opts.comment} {
+		if strings.ContainsAny(v, "()<>\x00") {
+			return nil, fmt.Errorf("sigtest: key %s %q holds one of ( ) < >, which delimit a user id; pass a comment with WithComment", what, v)
+		}
+	}
+	e, err := openpgp.NewEntity(name, k.opts.comment, email, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sigtest: make key %q: %w", name, err)
 	}

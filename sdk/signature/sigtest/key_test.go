@@ -3,6 +3,7 @@ package sigtest_test
 import (
 	"bytes"
 	"crypto"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,4 +84,23 @@ func TestSigningAfterRevokePanics(t *testing.T) {
 		}
 	}()
 	k.SignDetached([]byte("x"), true)
+}
+
+func TestUserIDWithComment(t *testing.T) {
+	t.Parallel()
+	k, err := sigtest.NewKey("Fedora", "fedora-41-primary@fedoraproject.org", sigtest.WithComment("41"), sigtest.WithTime(epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := signature.ParseKeyring(k.PublicArmored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := signature.VerifyDetached(kr, []byte("x"), k.SignDetached([]byte("x"), true), signature.At(epoch.Add(time.Minute)))
+	if err != nil || res.UserID != "Fedora (41) <fedora-41-primary@fedoraproject.org>" {
+		t.Errorf("user id %q, %v", res.UserID, err)
+	}
+	if _, err := sigtest.NewKey("Fedora (41)", "f@example.invalid"); err == nil || !strings.Contains(err.Error(), "WithComment") {
+		t.Errorf("a name with a parenthesis: %v, want an error pointing at WithComment", err)
+	}
 }
