@@ -21,7 +21,6 @@ import (
 
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/checksum"
-	"github.com/sandlabx/fetchd/sdk/signature"
 	"github.com/sandlabx/fetchd/sdk/version"
 )
 
@@ -77,33 +76,23 @@ var buildRE = regexp.MustCompile(`^labimage-([0-9.]+)-(amd64|arm64)-([0-9]{8}(?:
 // Resolve finds the newest build of the requested release and architecture.
 func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artifact, error) {
 	dir := req.BaseURL + "/" + req.Release
-	sumsURL, sigURL := dir+"/SHA256SUMS", dir+"/SHA256SUMS.asc"
-
-	sums, err := req.Fetcher.Fetch(ctx, sumsURL)
+	sums, err := req.Fetcher.Fetch(ctx, dir+"/SHA256SUMS", sdk.MaxBytes(1<<20))
 	if err != nil {
 		return sdk.Artifact{}, err // the host's message names the URL
 	}
-	sig, err := req.Fetcher.Fetch(ctx, sigURL)
+	sig, err := req.Fetcher.Fetch(ctx, dir+"/SHA256SUMS.asc", sdk.MaxBytes(64<<10))
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	keyring, origin, err := req.Keyring(s.keys...)
+	// Verify with the operator's keys for this release, else ours, and
+	// only then read the checksum file.
+	checked, err := req.CheckDetached(sums, sig, checksum.SHA256, "", s.keys...)
 	if err != nil {
 		return sdk.Artifact{}, err
-	}
-	signer, err := signature.VerifyDetached(keyring, sums.Body, sig.Body)
-	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sigURL, err, sdk.ErrBadMetadata)
-	}
-
-	// Only now, with the signature good, read the checksum file.
-	file, err := checksum.Parse(sums.Body, checksum.SHA256)
-	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sumsURL, err, sdk.ErrBadMetadata)
 	}
 	byBuild := map[string]string{} // build -> file name
 	var builds []string
-	for _, e := range file.Entries {
+	for _, e := range checked.File.Entries {
 		m := buildRE.FindStringSubmatch(e.Name)
 		if m == nil || m[1] != req.Release || m[2] != req.Arch {
 			continue
@@ -115,21 +104,21 @@ func (s *Source) Resolve(ctx context.Context, req sdk.ResolveRequest) (sdk.Artif
 	}
 	newest, ok := version.Newest(builds)
 	if !ok {
-		return sdk.Artifact{}, fmt.Errorf("%s lists no labimage build for %s/%s: %w", sumsURL, req.Release, req.Arch, sdk.ErrNotFound)
+		return sdk.Artifact{}, fmt.Errorf("%s lists no labimage build for %s/%s: %w", sums.URL, req.Release, req.Arch, sdk.ErrNotFound)
 	}
 	name := byBuild[newest]
-	digest, err := file.Lookup(name, checksum.SHA256) // refuses two different digests for one name
+	entry, err := checked.File.Entry(name, checksum.SHA256) // refuses two different digests for one name
 	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sumsURL, err, sdk.ErrBadMetadata)
+		return sdk.Artifact{}, fmt.Errorf("%s: %v: %w", sums.URL, err, sdk.ErrBadMetadata)
 	}
 	return sdk.Artifact{
 		URL:         dir + "/" + name,
 		FileName:    name,
 		Version:     newest,
 		Format:      sdk.FormatQCOW2,
-		Digest:      digest,
-		ChecksumURL: sumsURL,
-		Signature:   sdk.Verified(signer.Fingerprint, sigURL, origin, "SHA256SUMS.asc by "+signer.UserID),
+		Digest:      entry.Digest,
+		ChecksumURL: sums.URL,
+		Signature:   checked.Signature,
 		Release:     req.Release,
 		Arch:        req.Arch,
 		Variant:     req.Variant,

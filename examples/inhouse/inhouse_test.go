@@ -14,10 +14,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sandlabx/fetchd/examples/inhouse"
-	"github.com/sandlabx/fetchd/internal/replica"
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/sdktest"
 	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
+	"github.com/sandlabx/fetchd/sdk/testkit"
 )
 
 // The plugin's conformance run starts the test binary as the plugin
@@ -28,34 +28,29 @@ func TestMain(m *testing.M) { sdktest.Main(m, inhouse.New()) }
 // process, though only the test process needs it.
 var testKey = sigtest.MustNewKey("Lab Test Key", "test@lab.example.com", sigtest.WithSeed("inhouse-tests"))
 
-// server writes a replica of the lab's image server: the given files per
-// release (name -> content), with SHA256SUMS signed by key.
-func server(t *testing.T, key *sigtest.Key, files map[string][]string) *replica.Server {
+// server writes a copy of the lab's image server: the given images per
+// release (each a small real qcow2), with SHA256SUMS signed by key, and
+// serves it as nginx would.
+func server(t *testing.T, key *sigtest.Key, files map[string][]string) *testkit.Mirror {
 	t.Helper()
 	root := t.TempDir()
 	for release, names := range files {
-		var sums strings.Builder
+		images := map[string][]byte{}
 		for _, name := range names {
-			content := replica.FakeImage(name, 1024)
-			if err := replica.WriteFile(root, release+"/"+name, content, timeZero); err != nil {
-				t.Fatal(err)
-			}
-			sum := sha256.Sum256(content)
-			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+			images[name] = image(name)
+			testkit.WriteFile(t, root, release+"/"+name, images[name])
 		}
-		write(t, root, release+"/SHA256SUMS", []byte(sums.String()))
-		write(t, root, release+"/SHA256SUMS.asc", key.SignDetached([]byte(sums.String()), true))
+		sums := testkit.GNUChecksums(images)
+		testkit.WriteFile(t, root, release+"/SHA256SUMS", sums)
+		testkit.WriteFile(t, root, release+"/SHA256SUMS.asc", key.SignDetached(sums, true))
 	}
-	return replica.Serve(t, root)
+	return testkit.Serve(t, root, testkit.Nginx)
 }
 
-var timeZero = replica.ListingEntry{}.ModTime
-
-func write(t *testing.T, root, rel string, data []byte) {
-	t.Helper()
-	if err := replica.WriteFile(root, rel, data, timeZero); err != nil {
-		t.Fatal(err)
-	}
+// image is a distinct real qcow2 for each name.
+func image(name string) []byte {
+	sum := sha256.Sum256([]byte(name))
+	return testkit.Qcow2(64<<20 + int64(sum[0])<<9)
 }
 
 var published = map[string][]string{
@@ -70,7 +65,7 @@ var published = map[string][]string{
 }
 
 func digestOf(name string) string {
-	sum := sha256.Sum256(replica.FakeImage(name, 1024))
+	sum := sha256.Sum256(image(name))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -134,9 +129,9 @@ func TestConflictingDigestsRefused(t *testing.T) {
 	root := t.TempDir()
 	name := "labimage-2026.2-amd64-20261101.qcow2"
 	sums := fmt.Sprintf("%s  %s\n%s  %s\n", digestOf(name), name, strings.Repeat("0", 64), name)
-	write(t, root, "2026.2/SHA256SUMS", []byte(sums))
-	write(t, root, "2026.2/SHA256SUMS.asc", testKey.SignDetached([]byte(sums), true))
-	srv := replica.Serve(t, root)
+	testkit.WriteFile(t, root, "2026.2/SHA256SUMS", []byte(sums))
+	testkit.WriteFile(t, root, "2026.2/SHA256SUMS.asc", testKey.SignDetached([]byte(sums), true))
+	srv := testkit.Serve(t, root, testkit.Nginx)
 	_, err := inhouse.New(inhouse.WithKeyring(testKey.PublicArmored())).Resolve(t.Context(),
 		sdk.ResolveRequest{Release: "2026.2", Arch: "amd64", BaseURL: srv.URL, Fetcher: sdktest.HTTPFetcher(nil)})
 	if !errors.Is(err, sdk.ErrBadMetadata) || !strings.Contains(err.Error(), "different digests") && !strings.Contains(err.Error(), "conflict") {
@@ -147,7 +142,7 @@ func TestConflictingDigestsRefused(t *testing.T) {
 // conformanceCases are the kit's checks against a replica signed with the
 // test key. Without the operator's key the embedded (demo) key is used, and
 // the replica's signature must be refused.
-func conformanceCases(srv *replica.Server) []sdktest.Case {
+func conformanceCases(srv *testkit.Mirror) []sdktest.Case {
 	operatorKey := [][]byte{testKey.PublicArmored()}
 	return []sdktest.Case{
 		{Name: "stable with the operator's key", Release: "stable", BaseURL: srv.URL, TrustedKeys: operatorKey,
