@@ -26,8 +26,12 @@ type Case struct {
 	// BaseURL overrides the source's default base URL, e.g. a local
 	// replica's URL. Plain http is allowed to loopback addresses only.
 	BaseURL string
-	// TrustedKeys are operator-configured keys for the source.
+	// TrustedKeys are operator-configured keys for the source, for every
+	// release; ReleaseKeys, when set, are the operator's keys per release
+	// instead (sources.<name>.keys as a mapping): the plugin is sent only
+	// the requested release's, as fetchd does.
 	TrustedKeys [][]byte
+	ReleaseKeys map[string][][]byte
 	// WantErr is the kind of error expected (sdk.ErrNotFound,
 	// sdk.ErrBadMetadata, ...), or nil for success.
 	WantErr error
@@ -138,7 +142,7 @@ func RunBinary(t *testing.T, path string, cases ...Case) {
 			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 			defer cancel()
 			art, err := p.Resolve(ctx, pluginhost.Request{
-				Release: c.Release, Arch: arch, Variant: c.Variant, BaseURL: c.BaseURL, TrustedKeys: c.TrustedKeys,
+				Release: c.Release, Arch: arch, Variant: c.Variant, BaseURL: c.BaseURL, TrustedKeys: c.TrustedKeys, ReleaseKeys: c.ReleaseKeys,
 			})
 			if c.WantErr != nil {
 				if want := codeFor(c.WantErr); codeOf(err) != want {
