@@ -179,10 +179,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-func joinOr(list []string, empty string) string {
-	if len(list) == 0 {
-		return empty
-	}
-	return strings.Join(list, ", ")
-}

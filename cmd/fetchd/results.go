@@ -8,6 +8,4 @@ import (
 // The --json encoding of results lives in internal/report, shared with
 // the service's API and events.
 
-func resultToJSON(r engine.Result) report.Image { return report.FromResult(r) }
-
 func resultsToJSON(rs []engine.Result) []report.Image { return report.FromResults(rs) }

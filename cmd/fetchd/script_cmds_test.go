@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -152,6 +154,39 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 				}
 			}
 		}
+	},
+	// stall PATH: from now on the server answers GET of PATH with its
+	// headers and the first half of the file, then sends nothing more
+	// until the client goes away (a download that is under way). stall off
+	// serves it normally again.
+	"stall": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: stall PATH|off")
+		}
+		s := servers.get(ts)
+		if s == nil {
+			ts.Fatalf("stall: no server (use serve first)")
+		}
+		path := args[0]
+		if path == "off" {
+			s.Hook(nil)
+			return
+		}
+		data, err := os.ReadFile(filepath.Join(s.Root, filepath.FromSlash(path)))
+		ts.Check(err)
+		s.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path != path || r.Method != http.MethodGet {
+				return false
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(data[:len(data)/2])
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			<-r.Context().Done()
+			return true
+		})
 	},
 	// mode FILE PERM: the file's permission bits are PERM (octal).
 	"mode": func(ts *testscript.TestScript, neg bool, args []string) {
