@@ -95,6 +95,13 @@ type Config struct {
 	Sources map[string]Source
 	// Images is sorted by Name.
 	Images []Image
+
+	// Refresh is how often `fetchd serve` syncs (with jitter).
+	Refresh time.Duration
+	// API holds serve's listener settings.
+	API API
+	// Notify lists the webhooks serve delivers events to.
+	Notify []Webhook
 }
 
 // Source holds the operator's overrides for one source plugin.
@@ -243,6 +250,7 @@ func Default() *Config {
 		MaxImageSize: DefaultMaxImageSize,
 		IdleTimeout:  DefaultIdleTimeout,
 		PluginLimits: DefaultPluginLimits(),
+		Refresh:      DefaultRefresh,
 		AutoDownload: true,
 		Retain:       DefaultRetain,
 		Sources:      map[string]Source{},

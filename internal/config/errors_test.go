@@ -25,7 +25,7 @@ func TestParseErrors(t *testing.T) {
 		"two documents":          {"dir: a\n---\ndir: b\n", `fetchd.yaml:2: a second YAML document (---) starts here; fetchd reads one`},
 		"syntax error":           {"dir: 'a\n", `fetchd.yaml:2: YAML syntax error: found unexpected end of stream`},
 		"tab indentation":        {"images:\n\ta: 1\n", `fetchd.yaml:2: YAML syntax error: found character that cannot start any token`},
-		"unknown top key":        {"dri: /x\n", `fetchd.yaml:1: unknown key "dri" (known: dir, update, parallel, max_image_size, idle_timeout, plugin_path, plugin_limits, overlays, retain, sources, images)`},
+		"unknown top key":        {"dri: /x\n", `fetchd.yaml:1: unknown key "dri" (known: dir, update, parallel, max_image_size, idle_timeout, plugin_path, plugin_limits, overlays, retain, sources, images, refresh, api, notify)`},
 		"duplicate top key":      {"dir: a\nparallel: 2\ndir: b\n", `fetchd.yaml:3: duplicate key "dir" (first at line 1)`},
 		"non-string key":         {"3: x\n", `fetchd.yaml:1: key 3 (a number) is not a string; quote it`},
 		"alias":                  {"dir: &d x\nplugin_path: [*d]\n", `fetchd.yaml:2: plugin_path[0]: YAML aliases (*d) are not supported; write the value out`},

@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "overlays", "retain", "sources", "images"}
+var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "overlays", "retain", "sources", "images", "refresh", "api", "notify"}
 
 // Parse decodes the config file named file (as it should appear in
 // messages) with contents data. Relative paths are relative to the file's
@@ -46,6 +46,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		MaxImageSize: DefaultMaxImageSize,
 		IdleTimeout:  DefaultIdleTimeout,
 		PluginLimits: DefaultPluginLimits(),
+		Refresh:      DefaultRefresh,
 		AutoDownload: true,
 		Retain:       DefaultRetain,
 		Sources:      map[string]Source{},
@@ -76,6 +77,12 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.Sources, err = p.sources(v)
 		case "images":
 			images = v // needs the global update policy, which may come later
+		case "refresh":
+			c.Refresh, err = p.refresh(v)
+		case "api":
+			c.API, err = p.api(v)
+		case "notify":
+			c.Notify, err = p.notify(v)
 		}
 		return err
 	})

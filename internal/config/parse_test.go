@@ -35,6 +35,7 @@ func TestParseProductExample(t *testing.T) {
 		MaxImageSize: 16 << 30,
 		IdleTimeout:  60 * time.Second,
 		PluginLimits: DefaultPluginLimits(),
+		Refresh:      6 * time.Hour,
 		AutoDownload: true,
 		Retain:       1,
 		Sources:      map[string]Source{"ubuntu": {BaseURL: "https://cloud-images.ubuntu.com", Line: 6}},
@@ -92,6 +93,15 @@ func TestParseEveryKey(t *testing.T) {
 			{Name: "debian-13-arm.qcow2", Source: "debian", Release: "13", Arch: "arm64", Variant: "genericcloud", Update: Always, Retain: 3, Line: 25},
 			{Name: "old.raw", URL: "http://files.lan/old.raw", ChecksumFileURL: "https://files.lan/SHA256SUMS", Format: FormatRaw, Update: Notify, Retain: 3, Line: 26},
 			{Name: "ubuntu.qcow2", Source: "ubuntu", Release: "24.04", Update: Always, Retain: 3, Line: 31},
+		},
+		Refresh: 30 * time.Minute,
+		API: API{Listen: "0.0.0.0:8080", Socket: "/run/fetchd/api.sock", TokenFile: mustAbs(t, "testdata/api-token"),
+			Token: "placeholder-api-token-0123456789abcdef", PublicRead: true, Line: 35},
+		Notify: []Webhook{
+			{URL: "https://lab.example.com/hooks/fetchd", Events: []string{"outdated", "failed"},
+				Secret: []byte("placeholder-api-token-0123456789abcdef"), RetryFor: time.Minute, Line: 40},
+			{URL: "http://backend:3000/hooks", Events: DefaultNotifyEvents, Secret: []byte("placeholder-webhook-secret"),
+				RetryFor: DefaultRetryFor, Line: 44},
 		},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
@@ -152,7 +162,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	want := &Config{
 		File: file, Dir: filepath.Join(dir, "images"), Update: Notify, Parallel: 3,
-		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, PluginLimits: DefaultPluginLimits(), AutoDownload: true, Retain: 1, Sources: map[string]Source{},
+		MaxImageSize: 16 << 30, IdleTimeout: time.Minute, PluginLimits: DefaultPluginLimits(), Refresh: DefaultRefresh, AutoDownload: true, Retain: 1, Sources: map[string]Source{},
 		Images: []Image{{
 			Name: "u.img", URL: "https://h/u.img", Format: FormatQCOW2, Update: Notify, Retain: 1, Line: 2,
 			Checksum: checksum.Digest{Algorithm: checksum.SHA512, Hex: string(make128('a'))},

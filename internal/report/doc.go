@@ -18,6 +18,9 @@
 //	reused   bytes kept from an earlier partial download           progress, when any
 //	result   the image's outcome, as in --json's "images"          done
 //	message  text for people                                       message
+//	cause    the check that refused the image (fetchd serve)       done, when refused
+//	job      the service job the event belongs to (fetchd serve)   serve's events
+//	state    the job's new state (fetchd serve)                    job
 //
 // The events of one image come in this order: "resolving" (asking its
 // source), "downloading", "progress" (a few a second at most, and once at
@@ -25,6 +28,13 @@
 // warnings, hints, the lines that wait for another fetchd, the usage — is
 // a "message" with its level. Fields may be added; none is removed or
 // changes meaning within major version 1.
+//
+// fetchd serve sends the same objects as server-sent events and webhook
+// deliveries; the SSE event type (StreamType) names what kind of event it
+// is: resolve, progress (downloading and progress), verifying, and for a
+// done event its outcome: installed, present, outdated, held, refused,
+// failed, missing, modified; removed (prune); job and reload (the
+// service's own, with event "job" or "reload").
 //
 // Who reads this: whoever consumes fetchd's output, and whoever adds an
 // event or a field (the CLI and the service use this package alike).

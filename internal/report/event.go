@@ -23,6 +23,13 @@ type Event struct {
 	Reused  int64  `json:"reused,omitempty"`
 	Result  *Image `json:"result,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Cause names the check that refused an image (see RefusalCause);
+	// set by the service on a done event whose image was refused.
+	Cause string `json:"cause,omitempty"`
+	// Job and State are the service's job an event belongs to and, for a
+	// job event, its new state.
+	Job   string `json:"job,omitempty"`
+	State string `json:"state,omitempty"`
 }
 
 // The levels of an Event.
@@ -36,6 +43,9 @@ const (
 
 // stamp is an Event's time.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Stamp formats t as an Event's time.
+func Stamp(t time.Time) string { return stamp(t) }
 
 // FromEngine encodes an engine event.
 func FromEngine(e engine.Event, t time.Time) Event {

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/sandlabx/fetchd/internal/eventlog"
+	"github.com/sandlabx/fetchd/internal/report"
+)
+
+// fakeBackend answers with fixed data and records what was submitted.
+type fakeBackend struct {
+	mu        sync.Mutex
+	submitted []JobRequest
+	log       *eventlog.Log
+	ready     bool
+	badReload bool
+	queueFull bool
+}
+
+func newFake() *fakeBackend { return &fakeBackend{log: eventlog.New(8)} }
+
+var fakeImages = []Image{
+	{Image: report.Image{Name: "alpine-3.qcow2", State: "present", OK: true, Source: "alpine", Release: "latest-stable", BuildPath: "/images/.fetchd/builds/x",
+		Version: "3.22.2-r0", Digest: "sha512:" + repeat("ab", 64), Size: 1 << 20, VerifiedAt: "2026-12-03T10:00:00Z",
+		VerifiedBy: []string{"sha512", "qcow2-header"}}, Overlays: []string{}},
+	{Image: report.Image{Name: "debian-13.qcow2", State: "missing"}, Overlays: []string{},
+		Progress: &Progress{Phase: "downloading", Job: "1", URL: "https://x/d.qcow2", Done: 10, Total: 100, Rate: 5, StartedAt: "2026-12-03T10:00:00Z"}},
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for range n {
+		out += s
+	}
+	return out
+}
+
+func (f *fakeBackend) Images(context.Context) (ImageList, error) {
+	return ImageList{Dir: "/images", Ready: f.ready, Images: fakeImages, LastEventID: f.log.LastID()}, nil
+}
+
+func (f *fakeBackend) Image(_ context.Context, name string) (Image, error) {
+	for _, im := range fakeImages {
+		if im.Name == name {
+			return im, nil
+		}
+	}
+	return Image{}, Errorf(http.StatusNotFound, "no image called %q in the configuration", name)
+}
+
+func (f *fakeBackend) Sources(context.Context) (json.RawMessage, error) {
+	return json.RawMessage(`{"sources":[{"name":"alpine","origin":"built-in","builtin":true,"path":"/usr/bin/fetchd","releases":[{"Name":"3.22"}]}],"warnings":[]}`), nil
+}
+
+func (f *fakeBackend) Submit(req JobRequest) (Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.queueFull {
+		return Job{}, Errorf(http.StatusServiceUnavailable, "the job queue is full")
+	}
+	for _, n := range req.Images {
+		if _, err := f.Image(context.Background(), n); err != nil {
+			return Job{}, err
+		}
+	}
+	if req.Kind == KindHold {
+		return Job{}, Errorf(http.StatusNotImplemented, "hold is not available")
+	}
+	f.submitted = append(f.submitted, req)
+	return Job{ID: strconv.Itoa(len(f.submitted)), Kind: req.Kind, Images: req.Images, Origin: req.Origin, State: JobQueued, CreatedAt: "2026-12-03T10:00:00Z"}, nil
+}
+
+func (f *fakeBackend) Job(id string) (Job, bool) {
+	if id == "1" {
+		return Job{ID: "1", Kind: KindSync, Origin: "start", State: JobSucceeded, CreatedAt: "2026-12-03T10:00:00Z",
+			Results: []report.Image{fakeImages[0].Image}}, true
+	}
+	return Job{}, false
+}
+
+func (f *fakeBackend) Jobs() []Job {
+	j, _ := f.Job("1")
+	return []Job{j}
+}
+
+func (f *fakeBackend) Reload(context.Context) (ReloadResult, error) {
+	if f.badReload {
+		return ReloadResult{}, Errorf(http.StatusUnprocessableEntity, "fetchd.yaml:3: unknown key \"imagez\"; the running config stays")
+	}
+	return ReloadResult{Reloaded: true, Config: "/etc/fetchd/fetchd.yaml", Images: 3}, nil
+}
+
+func (f *fakeBackend) Ready() Readiness {
+	if f.ready {
+		return Readiness{Ready: true}
+	}
+	return Readiness{Missing: []string{"debian-13.qcow2"}}
+}
+
+func (f *fakeBackend) Health() Health {
+	return Health{Status: "ok", Version: "test", StartedAt: "2026-12-03T10:00:00Z"}
+}
+
+func (f *fakeBackend) Events() *eventlog.Log { return f.log }

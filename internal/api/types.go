@@ -1,0 +1,141 @@
+package api
+
+import (
+	"github.com/sandlabx/fetchd/internal/report"
+)
+
+// Image is one image in GET /v1/images: what `status --json` says (its
+// build_path is what a VM overlay should use as its backing file), plus
+// the overlays known to use it and the live progress of a build being
+// fetched or checked.
+type Image struct {
+	report.Image
+	// Overlays are the VM disks known to use this image by its name.
+	Overlays []string `json:"overlays"`
+	// Held says the image is held: by the operator, or by overlays.
+	Held bool `json:"held"`
+	// Progress is set while a job works on the image.
+	Progress *Progress `json:"progress,omitempty"`
+}
+
+// Progress is the live state of an image a job is working on.
+type Progress struct {
+	// Phase is one of waiting (for the directory lock), resolving,
+	// downloading, verifying.
+	Phase string `json:"phase"`
+	Job   string `json:"job,omitempty"`
+	URL   string `json:"url,omitempty"`
+	// Done and Total count bytes (Total 0: unknown); Reused counts bytes
+	// kept from an earlier partial download.
+	Done   int64 `json:"done"`
+	Total  int64 `json:"total"`
+	Reused int64 `json:"reused,omitempty"`
+	// Rate is bytes per second over this download (reused bytes left out).
+	Rate float64 `json:"rate"`
+	// ETASeconds is the expected time left, when the total and a rate are
+	// known.
+	ETASeconds *float64 `json:"eta_seconds,omitempty"`
+	StartedAt  string   `json:"started_at"`
+}
+
+// ImageList is GET /v1/images.
+type ImageList struct {
+	Dir    string  `json:"dir"`
+	Ready  bool    `json:"ready"`
+	Images []Image `json:"images"`
+	// LastEventID is the newest event reflected in this list: a client
+	// that streams GET /v1/events with Last-Event-ID set to it misses
+	// nothing.
+	LastEventID uint64 `json:"last_event_id"`
+}
+
+// Job kinds.
+const (
+	KindSync     = "sync"
+	KindCheck    = "check"
+	KindUpdate   = "update"
+	KindHold     = "hold"
+	KindUnhold   = "unhold"
+	KindRollback = "rollback"
+	KindPrune    = "prune"
+)
+
+// Job states.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+	JobCanceled  = "canceled"
+)
+
+// JobRequest is what a mutating call asks the backend to do.
+type JobRequest struct {
+	Kind string
+	// Images limits the job to these images (empty: all).
+	Images []string
+	// Version is the build to roll back to ("" = the previous one).
+	Version string
+	// DryRun makes prune report without removing.
+	DryRun bool
+	// Origin says who asked: "api", "schedule", "start", "signal".
+	Origin string
+}
+
+// Job is a unit of work the service runs, one at a time.
+type Job struct {
+	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
+	Images     []string       `json:"images,omitempty"`
+	Origin     string         `json:"origin"`
+	State      string         `json:"state"`
+	CreatedAt  string         `json:"created_at"`
+	StartedAt  string         `json:"started_at,omitempty"`
+	FinishedAt string         `json:"finished_at,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Note       string         `json:"note,omitempty"`
+	Results    []report.Image `json:"results,omitempty"`
+}
+
+// JobList is GET /v1/jobs: the most recent jobs, newest first.
+type JobList struct {
+	Jobs []Job `json:"jobs"`
+}
+
+// Readiness is GET /readyz.
+type Readiness struct {
+	Ready bool `json:"ready"`
+	// Missing names the configured images that are not present and
+	// verified.
+	Missing []string `json:"missing"`
+}
+
+// Health is GET /healthz.
+type Health struct {
+	Status string `json:"status"`
+	// Version is fetchd's version.
+	Version string `json:"version"`
+	// StartedAt is when the service started.
+	StartedAt string `json:"started_at"`
+}
+
+// ReloadResult is POST /v1/reload's answer.
+type ReloadResult struct {
+	Reloaded bool   `json:"reloaded"`
+	Config   string `json:"config"`
+	Images   int    `json:"images"`
+	// Restart lists settings that changed but take effect only when the
+	// service is restarted (listeners).
+	Restart []string `json:"restart,omitempty"`
+}
+
+// ErrorBody is every error response.
+type ErrorBody struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+}
+
+// JobAccepted is the 202 answer to a mutating call.
+type JobAccepted struct {
+	Job Job `json:"job"`
+}

@@ -1,0 +1,5 @@
+package api
+
+import "os"
+
+func unixGetuid() int { return os.Getuid() }
