@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -61,32 +62,9 @@ func (a *app) listSources(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true})
+	out, errs, err := a.describeSources(ctx, cfg)
 	if err != nil {
 		return err
-	}
-	defer e.Close()
-	results := e.Plugins().StartAll(ctx)
-	e.Close() // Describe is all list-sources needs
-
-	out := listJSON{Sources: []sourceJSON{}, Warnings: []string{}}
-	failed := 0
-	for _, r := range results {
-		c := r.Candidate
-		s := sourceJSON{Name: c.Name, Origin: c.Origin(), Builtin: c.Builtin, Path: c.Path, Shadows: c.Shadows}
-		if r.Err != nil {
-			s.Error = r.Err.Error()
-			failed++
-		} else {
-			d := r.Plugin.Desc
-			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.Plugin.Protocol
-			s.DefaultBaseURL, s.DefaultRelease, s.DefaultVariant = d.DefaultBaseURL, d.DefaultRelease, d.DefaultVariant
-			s.Releases, s.Arches, s.Variants = d.Releases, d.Arches, d.Variants
-		}
-		out.Sources = append(out.Sources, s)
-	}
-	for _, p := range e.Plugins().Problems() {
-		out.Warnings = append(out.Warnings, p.Error())
 	}
 	if a.jsonOut {
 		if err := a.writeJSON(out); err != nil {
@@ -98,15 +76,48 @@ func (a *app) listSources(ctx context.Context) error {
 	for _, w := range out.Warnings {
 		a.printError("warning", "", w)
 	}
-	for _, r := range results {
-		if r.Err != nil {
-			a.reportError("error", "", r.Err)
-		}
+	for _, err := range errs {
+		a.reportError("error", "", err)
 	}
-	if failed > 0 {
+	if len(errs) > 0 {
 		return &silentError{code: exitFailed}
 	}
 	return nil
+}
+
+// describeSources starts every source plugin, asks it to describe itself
+// and stops it: what `list-sources --json` (and the API's GET
+// /v1/sources) says, and the errors of the plugins that failed.
+func (a *app) describeSources(ctx context.Context, cfg *config.Config) (listJSON, []error, error) {
+	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true})
+	if err != nil {
+		return listJSON{}, nil, err
+	}
+	defer e.Close()
+	results := e.Plugins().StartAll(ctx)
+	problems := e.Plugins().Problems()
+	e.Close() // Describe is all list-sources needs
+
+	out := listJSON{Sources: []sourceJSON{}, Warnings: []string{}}
+	var errs []error
+	for _, r := range results {
+		c := r.Candidate
+		s := sourceJSON{Name: c.Name, Origin: c.Origin(), Builtin: c.Builtin, Path: c.Path, Shadows: c.Shadows}
+		if r.Err != nil {
+			s.Error = r.Err.Error()
+			errs = append(errs, r.Err)
+		} else {
+			d := r.Plugin.Desc
+			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.Plugin.Protocol
+			s.DefaultBaseURL, s.DefaultRelease, s.DefaultVariant = d.DefaultBaseURL, d.DefaultRelease, d.DefaultVariant
+			s.Releases, s.Arches, s.Variants = d.Releases, d.Arches, d.Variants
+		}
+		out.Sources = append(out.Sources, s)
+	}
+	for _, p := range problems {
+		out.Warnings = append(out.Warnings, p.Error())
+	}
+	return out, errs, nil
 }
 
 // writeSourceTable prints the overview table, then each source's releases,

@@ -60,6 +60,8 @@ downloads for the next run and never starts its CMD).`,
 		a.resolveCmd(),
 		a.listSourcesCmd(),
 		a.versionCmd(),
+		a.serveCmd(),
+		a.healthCmd(),
 		a.manCmd(),
 	)
 	// cobra adds these two when it executes; adding them now makes them

@@ -27,9 +27,10 @@ const (
 	Partial Area = "partial" // downloads in progress
 	Cache   Area = "cache"   // caches
 	Aside   Area = "aside"   // what was found at a name and moved away
+	Run     Area = "run"     // fetchd serve's API socket
 )
 
-var areas = []Area{Builds, Partial, Cache, Aside}
+var areas = []Area{Builds, Partial, Cache, Aside, Run}
 
 // Store is an open image directory and its private directory.
 type Store struct {

@@ -88,7 +88,7 @@ func TestOpenMakesPrivateLayout(t *testing.T) {
 	for _, n := range names {
 		got = append(got, n.Name())
 	}
-	if diff := cmp.Diff([]string{"aside", "builds", "cache", "lock", "partial", "state.json"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"aside", "builds", "cache", "lock", "partial", "run", "state.json"}, got); diff != "" {
 		t.Errorf("private directory (-want +got):\n%s", diff)
 	}
 }

@@ -18,11 +18,11 @@ const (
 
 // walk checks every entry of the private directory (the aside area's
 // contents excepted: what was moved there is kept as found and never
-// read). Files and directories readable by others are made 0600/0700,
+// read; and the run area's, which holds fetchd serve's socket). Files and directories readable by others are made 0600/0700,
 // builds excepted (0444 by design).
 func (s *Store) walk() error {
 	for _, a := range append([]Area{Private}, areas...) {
-		if a == Aside {
+		if a == Aside || a == Run {
 			continue
 		}
 		if err := s.walkDir(s.fds[a], s.Path(a), a, 0); err != nil {

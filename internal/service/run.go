@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/api"
+	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/lock"
+	"github.com/sandlabx/fetchd/internal/report"
+)
+
+// jobOutcome is what a job ends with.
+type jobOutcome struct {
+	results []report.Image
+	note    string
+	err     error
+}
+
+// runJob does one job: a fresh engine over the config in force (it takes
+// the directory lock for the run, and its plugins stop with it), the
+// work, and the record of what came of it.
+func (s *Service) runJob(ctx context.Context, j *job) jobOutcome {
+	cfg := s.config()
+	if j.Kind == api.KindUpdate {
+		cfg = alwaysUpdate(cfg, j.Images)
+	}
+	names := j.Images
+	if len(names) == 0 {
+		for _, im := range cfg.Images {
+			names = append(names, im.Name)
+		}
+	}
+	eng, err := s.deps.Open(cfg, true)
+	if err != nil {
+		return jobOutcome{err: err}
+	}
+	defer eng.Close()
+	eng.Reporter = s.reporter(j.ID)
+	eng.OnLockWait = func(h lock.Holder) {
+		s.deps.Logf("job %s: waiting for %s to finish with %s", j.ID, h, cfg.Dir)
+		s.setWaiting(j.ID, names)
+	}
+	eng.Sources = instrument(eng.Sources, s.metrics)
+
+	var results []engine.Result
+	switch j.Kind {
+	case api.KindSync, api.KindUpdate:
+		results, err = eng.Sync(ctx, engine.Options{Names: j.Images, Download: cfg.AutoDownload})
+	case api.KindCheck:
+		results, err = eng.Status(ctx, j.Images, true)
+		for i := range results {
+			s.finished(j.ID, results[i])
+		}
+	default:
+		err = fmt.Errorf("%s is not available in this build of fetchd", j.Kind)
+	}
+	s.clearProgress(names)
+	s.status.invalidate()
+	if err != nil {
+		return jobOutcome{err: err}
+	}
+	if j.Kind == api.KindSync && len(j.Images) == 0 && allOK(results) {
+		s.metrics.SyncSucceeded(time.Now())
+	}
+	s.refreshMetrics(context.WithoutCancel(ctx))
+	out := jobOutcome{results: report.FromResults(results)}
+	if failed := failedNames(results); len(failed) > 0 {
+		out.err = fmt.Errorf("%d of %d images failed: %s", len(failed), len(results), strings.Join(failed, ", "))
+	}
+	return out
+}
+
+// alwaysUpdate is cfg with the update policy "always" for the named
+// images: what applying a reported update means.
+func alwaysUpdate(cfg *config.Config, names []string) *config.Config {
+	c := *cfg
+	c.Images = slices.Clone(cfg.Images)
+	for i := range c.Images {
+		if slices.Contains(names, c.Images[i].Name) {
+			c.Images[i].Update = config.Always
+		}
+	}
+	return &c
+}
+
+func allOK(rs []engine.Result) bool {
+	for _, r := range rs {
+		if !r.Outcome.OK() {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
+func failedNames(rs []engine.Result) []string {
+	var out []string
+	for _, r := range rs {
+		if !r.Outcome.OK() {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}

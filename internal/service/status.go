@@ -1,0 +1,179 @@
+package service
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sandlabx/fetchd/internal/api"
+	"github.com/sandlabx/fetchd/internal/engine"
+	"github.com/sandlabx/fetchd/internal/metrics"
+	"github.com/sandlabx/fetchd/internal/report"
+)
+
+// statusCache is what the service knows about each image: what is on disk
+// (as `fetchd status` reads it, at most StatusMaxAge old) and how each
+// image's last job ended.
+type statusCache struct {
+	mu      sync.Mutex
+	at      time.Time
+	dirty   bool
+	ondisk  []engine.Result
+	lastErr error
+	known   map[string]engine.Result
+}
+
+// remember keeps an image's outcome from a job.
+func (c *statusCache) remember(r engine.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]engine.Result{}
+	}
+	c.known[r.Name] = r
+	c.dirty = true
+}
+
+func (c *statusCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dirty = true
+}
+
+// results returns every configured image's status, merged with what its
+// last job said.
+func (s *Service) results(ctx context.Context) ([]engine.Result, error) {
+	c := &s.status
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dirty || c.ondisk == nil || time.Since(c.at) >= StatusMaxAge {
+		s.readerMu.RLock()
+		rs, err := s.reader.Status(ctx, nil, false)
+		s.readerMu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		c.ondisk, c.at, c.dirty = rs, time.Now(), false
+	}
+	out := make([]engine.Result, len(c.ondisk))
+	for i, r := range c.ondisk {
+		if k, ok := c.known[r.Name]; ok {
+			r = merge(r, k)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// merge adds what the image's last job found to its on-disk status: an
+// outdated notice, upstream's build, or the error of a failed job, as long
+// as the build on disk is still the one the job saw.
+func merge(disk, last engine.Result) engine.Result {
+	same := disk.Local != nil && last.Local != nil && disk.Local.Digest == last.Local.Digest
+	gone := disk.Local == nil && last.Local == nil
+	if !same && !gone {
+		return disk
+	}
+	if last.Upstream != nil {
+		disk.Upstream = last.Upstream
+	}
+	switch {
+	case last.Outcome == engine.Outdated && disk.Outcome == engine.Present:
+		disk.Outcome, disk.Note = engine.Outdated, last.Note
+	case last.Outcome == engine.Failed:
+		if disk.Outcome == engine.Missing {
+			disk.Outcome = engine.Failed
+		}
+		disk.Err = last.Err
+		if disk.Outcome.OK() {
+			disk.Note = "the last sync failed; this build is still in place"
+		}
+	case last.Err != nil && disk.Err == nil:
+		disk.Err = last.Err
+	}
+	if last.Outcome == engine.Held && disk.Outcome.OK() {
+		disk.Outcome, disk.Note = last.Outcome, last.Note
+	}
+	return disk
+}
+
+// Images reports every image (api.Backend).
+func (s *Service) Images(ctx context.Context) (api.ImageList, error) {
+	last := s.log.LastID() // taken first: the list reflects at least this
+	rs, err := s.results(ctx)
+	if err != nil {
+		return api.ImageList{}, err
+	}
+	cfg := s.config()
+	list := api.ImageList{Dir: cfg.Dir, Ready: true, Images: make([]api.Image, 0, len(rs)), LastEventID: last}
+	now := time.Now()
+	for _, r := range rs {
+		list.Images = append(list.Images, s.imageOf(cfg.Dir, r, now))
+		if !r.Outcome.OK() {
+			list.Ready = false
+		}
+	}
+	return list, nil
+}
+
+func (s *Service) imageOf(dir string, r engine.Result, now time.Time) api.Image {
+	im := api.Image{Image: report.FromResult(r), Overlays: []string{}, Held: r.Outcome == engine.Held || r.Hold != "", Progress: s.liveOf(r.Name, now)}
+	if r.HeldBy != nil {
+		im.Overlays = r.HeldBy
+	}
+	return im
+}
+
+// Image reports one image (api.Backend).
+func (s *Service) Image(ctx context.Context, name string) (api.Image, error) {
+	list, err := s.Images(ctx)
+	if err != nil {
+		return api.Image{}, err
+	}
+	for _, im := range list.Images {
+		if im.Name == name {
+			return im, nil
+		}
+	}
+	return api.Image{}, api.Errorf(http.StatusNotFound, "no image called %q in the configuration", name)
+}
+
+// Ready says whether every configured image is present and verified
+// (api.Backend).
+func (s *Service) Ready() api.Readiness {
+	rs, err := s.results(context.Background())
+	if err != nil {
+		return api.Readiness{Missing: []string{"(status unavailable: " + err.Error() + ")"}}
+	}
+	rd := api.Readiness{Ready: true, Missing: []string{}}
+	for _, r := range rs {
+		if !r.Outcome.OK() {
+			rd.Ready = false
+			rd.Missing = append(rd.Missing, r.Name)
+		}
+	}
+	return rd
+}
+
+// refreshMetrics sets the per-image gauges from the status.
+func (s *Service) refreshMetrics(ctx context.Context) {
+	rs, err := s.results(ctx)
+	if err != nil {
+		return
+	}
+	s.status.mu.Lock()
+	known := s.status.known
+	var images []metrics.Image
+	for _, r := range rs {
+		k, hasLast := known[r.Name]
+		im := metrics.Image{Name: r.Name, Present: r.Outcome.OK(), Outdated: r.Outcome == engine.Outdated,
+			Held: r.Outcome == engine.Held, Failed: hasLast && k.Outcome == engine.Failed}
+		if e := r.Local; e != nil {
+			im.Source, im.Release, im.Arch, im.Variant, im.Version, im.Digest = e.Source, e.Release, e.Arch, e.Variant, e.Version, e.Digest.String()
+		}
+		images = append(images, im)
+	}
+	s.status.mu.Unlock()
+	s.metrics.SetImages(images)
+}
