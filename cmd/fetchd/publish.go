@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -255,7 +254,5 @@ func writePublishJSON(a *app, root oci.Ref, results []publishResult) error {
 		}
 		out = append(out, j)
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"command": "publish", "to": root.String(), "images": out})
+	return a.writeJSON(map[string]any{"command": "publish", "to": root.String(), "images": out})
 }
