@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"syscall"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -13,6 +16,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/qcow2"
 	"github.com/sandlabx/fetchd/internal/qemuimg"
 	"github.com/sandlabx/fetchd/internal/store"
+	"github.com/sandlabx/fetchd/sdk/signature"
 )
 
 // hints turns typed errors into advice for the user.
@@ -36,6 +40,7 @@ func typedHints(err error) []string {
 		ps  *pluginhost.UnknownSourceError
 		pe  *pluginhost.Error
 		dm  *download.DigestMismatchError
+		sz  *download.SizeError
 		ns  *download.NoSpaceError
 		ie  *download.InterruptedError
 		ni  *qemuimg.NotInstalledError
@@ -69,7 +74,16 @@ func typedHints(err error) []string {
 			return []string{"the plugin did not answer in time; check the network, or the plugin may hang"}
 		case pluginhost.InvalidAnswer:
 			return []string{"the plugin broke the protocol's rules; its answer was not used"}
+		case pluginhost.Failed:
+			if h := signatureHint(pe); h != "" {
+				return []string{h}
+			}
 		}
+	case errors.As(err, &sz):
+		if sz.Cap {
+			return []string{"the image is larger than max_image_size and its source does not say how large it should be; raise max_image_size if that is right"}
+		}
+		return []string{"the server sent another size than upstream's metadata states: a truncated mirror, a proxy or an upload in progress; run sync again later, or use another mirror"}
 	case errors.As(err, &dm):
 		return []string{"upstream changed during download? run sync again; if it persists, the server or a proxy is serving other bytes than upstream's checksum says"}
 	case errors.As(err, &ns):
@@ -96,4 +110,27 @@ func typedHints(err error) []string {
 		return []string{"fetchd writes its lock, state and downloads in the image directory: mount it read-write, or point --dir/FETCHD_DIR at a writable directory"}
 	}
 	return nil
+}
+
+// signatureHint says what to do about a plugin's refusal of a signature
+// (the sdk/signature reasons the plugin's message carries).
+func signatureHint(pe *pluginhost.Error) string {
+	if pe.Code != codes.FailedPrecondition {
+		return ""
+	}
+	msg := pe.Err.Error()
+	keys := "sources." + pe.Source + ".keys"
+	switch {
+	case strings.Contains(msg, "no key to verify"):
+		return "configure the keys that sign this release's checksum files: " + keys + " (a list for every release, or a mapping of release to list)"
+	case strings.Contains(msg, string(signature.ReasonUnknownSigner)):
+		return "the file is signed by a key this source was not given for this release: check " + keys + " (per release, if a mapping), or remove it to use the plugin's own keys"
+	case strings.Contains(msg, string(signature.ReasonBadSignature)):
+		return "the checksum file does not match its signature: the mirror or a proxy serves altered or mismatched files; do not use it, try upstream"
+	case strings.Contains(msg, string(signature.ReasonKeyExpired)), strings.Contains(msg, string(signature.ReasonKeyRevoked)), strings.Contains(msg, string(signature.ReasonSignatureExpired)):
+		return "the signing key or signature is no longer valid: get upstream's current key (a newer plugin, or " + keys + ")"
+	case strings.Contains(msg, string(signature.ReasonWeakAlgorithm)):
+		return "the signature uses an algorithm fetchd does not accept (MD5, SHA-1, a short RSA key, DSA); upstream must re-sign"
+	}
+	return ""
 }
