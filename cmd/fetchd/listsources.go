@@ -14,16 +14,27 @@ import (
 	"github.com/sandlabx/fetchd/sdk"
 )
 
-// sourceJSON is one source in `list-sources --json`.
+// sourceJSON is one source in `list-sources --json`. The schema is
+// documented in docs/list-sources.md and pinned by TestListSourcesJSONSchema:
+// keys are snake_case, and a key is added, never renamed.
 type sourceJSON struct {
-	Name           string        `json:"name"`
-	Version        string        `json:"version,omitempty"`
-	Summary        string        `json:"summary,omitempty"`
-	Origin         string        `json:"origin"`
-	Builtin        bool          `json:"builtin"`
-	Path           string        `json:"path"`
-	Shadows        []string      `json:"shadows,omitempty"`
-	Protocol       int           `json:"protocol,omitempty"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	Origin  string `json:"origin"`
+	Builtin bool   `json:"builtin"`
+	Path    string `json:"path"`
+	// ResolvedPath is the file that runs, symlinks resolved (plugins).
+	ResolvedPath string `json:"resolved_path,omitempty"`
+	// PinnedBy names the config line that pinned the binary.
+	PinnedBy string   `json:"pinned_by,omitempty"`
+	Shadows  []string `json:"shadows,omitempty"`
+	Protocol int      `json:"protocol,omitempty"`
+	// BaseURL is the base URL fetchd uses for the source; BaseURLFrom says
+	// why: "config" (then BaseURLWhere names the line) or "default".
+	BaseURL        string        `json:"base_url,omitempty"`
+	BaseURLFrom    string        `json:"base_url_from,omitempty"`
+	BaseURLWhere   string        `json:"base_url_where,omitempty"`
 	DefaultBaseURL string        `json:"default_base_url,omitempty"`
 	DefaultRelease string        `json:"default_release,omitempty"`
 	DefaultVariant string        `json:"default_variant,omitempty"`
@@ -46,9 +57,12 @@ func (a *app) listSourcesCmd() *cobra.Command {
 those in the plugin directories) and shows what each offers: its version,
 where it was loaded from (built-in or its path, and what it replaces), the
 protocol version, its releases with their aliases and end of life, its
-architectures and variants, and its default base URL. A plugin that fails
-to start is listed with its error; files that only look like plugins are
-reported as warnings.`,
+architectures and variants, and the base URL in use (the config's, marked
+with its file and line, else the plugin's default). A plugin that fails to
+start is listed with its error; plugin files that are skipped (not a plugin
+name, not executable, or someone other than root or fetchd's user could
+change them) are reported as warnings. The --json schema is in
+docs/list-sources.md.`,
 		Example: "  fetchd list-sources\n  fetchd list-sources --json\n  FETCHD_PLUGIN_PATH=./plugins fetchd list-sources",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -95,14 +109,17 @@ func (a *app) describeSources(ctx context.Context, cfg *config.Config) (listJSON
 	}
 	defer e.Close()
 	results := e.Plugins().StartAll(ctx)
-	problems := e.Plugins().Problems()
+	warnings := e.Plugins().Warnings(nil)
 	e.Close() // Describe is all list-sources needs
 
 	out := listJSON{Sources: []sourceJSON{}, Warnings: []string{}}
 	var errs []error
 	for _, r := range results {
 		c := r.Candidate
-		s := sourceJSON{Name: c.Name, Origin: c.Origin(), Builtin: c.Builtin, Path: c.Path, Shadows: c.Shadows}
+		s := sourceJSON{Name: c.Name, Origin: c.Origin(), Builtin: c.Builtin, Path: c.Path, Shadows: c.Shadows, PinnedBy: c.PinnedBy}
+		if !c.Builtin {
+			s.ResolvedPath = c.Real
+		}
 		if r.Err != nil {
 			s.Error = r.Err.Error()
 			errs = append(errs, r.Err)
@@ -111,12 +128,14 @@ func (a *app) describeSources(ctx context.Context, cfg *config.Config) (listJSON
 			s.Version, s.Summary, s.Protocol = d.Version, d.Summary, r.Plugin.Protocol
 			s.DefaultBaseURL, s.DefaultRelease, s.DefaultVariant = d.DefaultBaseURL, d.DefaultRelease, d.DefaultVariant
 			s.Releases, s.Arches, s.Variants = d.Releases, d.Arches, d.Variants
+			s.BaseURL, s.BaseURLFrom = d.DefaultBaseURL, "default"
+			if src, ok := cfg.Sources[c.Name]; ok && src.BaseURL != "" {
+				s.BaseURL, s.BaseURLFrom, s.BaseURLWhere = src.BaseURL, "config", cfg.Where(src.BaseURLLine)+": sources."+c.Name+".base_url"
+			}
 		}
 		out.Sources = append(out.Sources, s)
 	}
-	for _, p := range problems {
-		out.Warnings = append(out.Warnings, p.Error())
-	}
+	out.Warnings = warnings
 	return out, errs, nil
 }
 
@@ -134,7 +153,11 @@ func writeSourceTable(w io.Writer, sources []sourceJSON) {
 			fmt.Fprintf(tw, "%s\t-\t-\t%s\tfailed to start (see below)\n", s.Name, origin)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Name, s.Version, s.Protocol, origin, s.DefaultBaseURL)
+		base := s.BaseURL
+		if s.BaseURLFrom == "config" {
+			base += " (" + s.BaseURLWhere + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Name, s.Version, s.Protocol, origin, base)
 	}
 	tw.Flush()
 	for _, s := range sources {

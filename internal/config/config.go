@@ -106,8 +106,10 @@ type Config struct {
 
 // Source holds the operator's overrides for one source plugin.
 type Source struct {
-	// BaseURL replaces the plugin's default base URL ("" = keep it).
-	BaseURL string
+	// BaseURL replaces the plugin's default base URL ("" = keep it);
+	// BaseURLLine is its line.
+	BaseURL     string
+	BaseURLLine int
 	// HTTPHost is "host:port" when BaseURL is plain http: the operator
 	// wrote it, so the host may allow http for exactly that host and port.
 	// It is "" for https.

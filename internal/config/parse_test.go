@@ -38,7 +38,7 @@ func TestParseProductExample(t *testing.T) {
 		Refresh:      6 * time.Hour,
 		AutoDownload: true,
 		Retain:       1,
-		Sources:      map[string]Source{"ubuntu": {BaseURL: "https://cloud-images.ubuntu.com", Line: 6}},
+		Sources:      map[string]Source{"ubuntu": {BaseURL: "https://cloud-images.ubuntu.com", BaseURLLine: 7, Line: 6}},
 		Images: []Image{
 			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: Notify, Retain: 1, Line: 10},
 			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: Notify, Retain: 1, Line: 11},
@@ -83,10 +83,10 @@ func TestParseEveryKey(t *testing.T) {
 		AutoDownload: true,
 		Sources: map[string]Source{
 			"ubuntu": {
-				BaseURL: "http://mirror.lan:8080/ubuntu/", HTTPHost: "mirror.lan:8080",
+				BaseURL: "http://mirror.lan:8080/ubuntu/", BaseURLLine: 12, HTTPHost: "mirror.lan:8080",
 				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 13, Line: 11,
 			},
-			"in-house2": {BaseURL: "https://images.example.com", Line: 14},
+			"in-house2": {BaseURL: "https://images.example.com", BaseURLLine: 15, Line: 14},
 		},
 		Images: []Image{
 			{Name: "alpine-edge.qcow2", Source: "alpine", Release: "edge", Arch: "aarch64", Variant: "nocloud-uefi-cloudinit", Update: Never, Hold: true, Retain: 0, Line: 17},

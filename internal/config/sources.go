@@ -54,6 +54,7 @@ func (p *parser) baseURL(v *yaml.Node, path string, src *Source) error {
 		return p.errAt(v, path, "%q: a base URL must not have a query", shorten(s, 60))
 	}
 	src.BaseURL = s
+	src.BaseURLLine = v.Line
 	src.HTTPHost = httpHost(s)
 	return nil
 }
