@@ -6,6 +6,7 @@
 #   apt-get install -y nginx-light curl qemu-utils docker-registry
 #   bench/fleet.sh                     # 8 consumers, 64 MiB images, 25 MB/s per connection
 #   CONSUMERS=8 MIB=128 CAP=25m bench/fleet.sh
+#   PLAIN_HTTP=1 bench/fleet.sh           # the registry over plain http
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in nginx curl qemu-img docker-registry; do
@@ -14,4 +15,4 @@ done
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 CGO_ENABLED=0 go build -trimpath -o "$bin/fetchd" ./cmd/fetchd
-go run ./bench/fleet -fetchd "$bin/fetchd" -consumers "${CONSUMERS:-8}" -mib "${MIB:-64}" -cap "${CAP:-25m}"
+go run ./bench/fleet -fetchd "$bin/fetchd" ${PLAIN_HTTP:+-plain-http} -consumers "${CONSUMERS:-8}" -mib "${MIB:-64}" -cap "${CAP:-25m}"

@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/testing/registry"
@@ -39,12 +40,14 @@ func main() {
 	limit := flag.String("cap", "25m", "nginx limit_rate per connection (bytes/s, k/m suffix)")
 	port := flag.Int("port", 38491, "port for the upstream replica")
 	out := flag.String("out", "bench/out/fleet.md", "where to write the results (markdown)")
+	plain := flag.Bool("plain-http", false, "run the registry over plain http (consumers write it as http://)")
 	work := flag.String("work", "", "working directory (default: a fresh one under /var/tmp, removed at the end)")
 	flag.Parse()
 	if *fetchd == "" {
 		fail("need -fetchd")
 	}
-	b := &bench{fetchd: mustAbs(*fetchd), mib: *mib, n: *consumers, cap: *limit, port: *port}
+	b := &bench{fetchd: mustAbs(*fetchd), mib: *mib, n: *consumers, cap: *limit, port: *port, plain: *plain}
+	atExit = b.close
 	if *work == "" {
 		dir, err := os.MkdirTemp("/var/tmp", "fetchd-fleet-")
 		check(err)
@@ -66,6 +69,7 @@ type bench struct {
 	fetchd, work string
 	mib, n, port int
 	cap          string
+	plain        bool
 	world        *testworld.World
 	nginx        *exec.Cmd
 	reg          *registry.Registry
@@ -74,7 +78,9 @@ type bench struct {
 
 func (b *bench) close() {
 	if b.nginx != nil && b.nginx.Process != nil {
-		_ = b.nginx.Process.Kill()
+		// SIGTERM: the master stops its workers too (SIGKILL would leave
+		// them holding the port).
+		_ = b.nginx.Process.Signal(syscall.SIGTERM)
 		_ = b.nginx.Wait()
 	}
 	if b.reg != nil {
@@ -113,7 +119,7 @@ func (b *bench) setup() error {
 	if err := b.startNginx(); err != nil {
 		return err
 	}
-	b.reg, err = registry.Start(registry.Options{Dir: filepath.Join(b.work, "registry"), Auth: registry.None})
+	b.reg, err = registry.Start(registry.Options{Dir: filepath.Join(b.work, "registry"), Auth: registry.None, PlainHTTP: b.plain})
 	return err
 }
 
@@ -163,10 +169,8 @@ http {
 	}
 	b.base = fmt.Sprintf("http://127.0.0.1:%d/upstream", b.port)
 	for range 100 {
-		if out, err := exec.Command("curl", "-sf", "-o", "/dev/null", b.base+"/ubuntu-replica-key.asc").CombinedOutput(); err == nil {
+		if err := exec.Command("curl", "-sf", "-o", "/dev/null", b.base+"/ubuntu-replica-key.asc").Run(); err == nil {
 			return nil
-		} else if len(out) > 0 {
-			_ = out
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -207,6 +211,14 @@ func (b *bench) newHost(name, config string) host {
 	return h
 }
 
+// regRoot is the repository root published under, as the operator writes it.
+func (b *bench) regRoot() string {
+	if b.plain {
+		return "http://" + b.reg.Host + "/images"
+	}
+	return b.reg.Host + "/images"
+}
+
 func (b *bench) direct(name string) host {
 	dir := filepath.Join(b.work, "hosts", name, "images")
 	return b.newHost(name, b.world.Config(b.base, dir))
@@ -217,12 +229,12 @@ func (b *bench) consumer(name string) host {
 	return b.newHost(name, fmt.Sprintf(`dir: %s
 sources:
   oci:
-    repository: %s/images
+    repository: %s
 images:
   ubuntu-24-lts.qcow2: {source: oci}
   alpine-3.qcow2:      {source: oci}
   debian-13.qcow2:     {source: oci}
-`, dir, b.reg.Host))
+`, dir, b.regRoot()))
 }
 
 // fetchdRun runs fetchd with the host's config and fails on a non-zero exit.
@@ -255,6 +267,7 @@ type results struct {
 	seqBytes, parBytes                int64
 	pubSync, pubPublish, fleetConsume time.Duration
 	fleetBytes                        int64
+	alone                             time.Duration
 }
 
 func (b *bench) run() results {
@@ -284,7 +297,7 @@ func (b *bench) run() results {
 	b.fetchdRun(pub, "sync")
 	r.pubSync = time.Since(start)
 	start = time.Now()
-	b.fetchdRun(pub, "publish", "--to", b.reg.Host+"/images")
+	b.fetchdRun(pub, "publish", "--to", b.regRoot())
 	r.pubPublish = time.Since(start)
 	hosts = nil
 	for i := range b.n {
@@ -292,13 +305,19 @@ func (b *bench) run() results {
 	}
 	r.fleetConsume = all(hosts, func(h host) { b.fetchdRun(h, "sync") })
 	r.fleetBytes = b.imageBytes() - before
+
+	logf("one consumer alone from the registry")
+	alone := b.consumer("consumer-alone")
+	start = time.Now()
+	b.fetchdRun(alone, "sync")
+	r.alone = time.Since(start)
 	return r
 }
 
 func (r results) markdown(b *bench) string {
 	fleet := r.pubSync + r.pubPublish + r.fleetConsume
 	var s strings.Builder
-	fmt.Fprintf(&s, "Fleet: 1 publisher + %d consumers; three default images of %d MiB random data each; upstream capped at %s per connection (nginx limit_rate); registry: docker-registry %s over TLS, uncapped, on 127.0.0.1.\n\n", b.n, b.mib, b.cap, "(distribution 2.8)")
+	fmt.Fprintf(&s, "Fleet: 1 publisher + %d consumers; three default images of %d MiB random data each; upstream capped at %s per connection (nginx limit_rate); registry: docker-registry (distribution 2.8) over %s, uncapped, on the same 127.0.0.1.\n\n", b.n, b.mib, b.cap, map[bool]string{true: "plain http", false: "TLS"}[b.plain])
 	fmt.Fprintf(&s, "| measurement | time | image bytes upstream served | × one sync's images |\n|---|---|---|---|\n")
 	row := func(what string, d time.Duration, n int64) {
 		fmt.Fprintf(&s, "| %s | %.2f s | %d | %.2f |\n", what, d.Seconds(), n, float64(n)/float64(r.imageBytes))
@@ -306,6 +325,7 @@ func (r results) markdown(b *bench) string {
 	row(fmt.Sprintf("%d direct syncs from upstream, one after another", b.n), r.seq, r.seqBytes)
 	row(fmt.Sprintf("%d direct syncs from upstream, all at once", b.n), r.par, r.parBytes)
 	row(fmt.Sprintf("fleet: publisher sync %.2f s + publish %.2f s + %d consumers from the registry at once %.2f s", r.pubSync.Seconds(), r.pubPublish.Seconds(), b.n, r.fleetConsume.Seconds()), fleet, r.fleetBytes)
+	row("one consumer alone from the registry (what each host takes when hosts do not share a machine)", r.alone, 0)
 	fmt.Fprintf(&s, "\nratios: fleet / sequential direct = %.2f; fleet / concurrent direct = %.2f; upstream bytes, direct / fleet = %.1f\n",
 		fleet.Seconds()/r.seq.Seconds(), fleet.Seconds()/r.par.Seconds(), float64(r.parBytes)/float64(max(r.fleetBytes, 1)))
 	return s.String()
@@ -319,8 +339,12 @@ func check(err error) {
 	}
 }
 
+// atExit stops the servers when the benchmark fails.
+var atExit = func() {}
+
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "fleet: "+msg)
+	atExit()
 	os.Exit(1)
 }
 

@@ -158,6 +158,43 @@ func TestFleetRegistry(t *testing.T) {
 		t.Errorf("second consumer sync: exit %d, %v", again.code, again.summary)
 	}
 
+	t.Run("resume", func(t *testing.T) {
+		// An interrupted download of the blob: half of it is in the
+		// partial. The next sync resumes it with a Range request on the
+		// registry's blob endpoint and hashes the kept half again.
+		r := fl.consumer("resume", "consumer", "con-pass", fl.pubKey)
+		good := fl.good["ubuntu-24-lts.qcow2"]
+		partial := filepath.Join(r.images, ".fetchd", "partial")
+		if err := os.MkdirAll(partial, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(r.images, ".fetchd"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		half := len(good) / 2
+		if err := os.WriteFile(filepath.Join(partial, "sha256-"+sha256Hex(good)+".part"), good[:half], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := r.syncJSON("ubuntu-24-lts.qcow2")
+		r.good = map[string][]byte{}
+		r.check(res, expect{code: 0})
+		if got := srvBytesReused(t, res, "ubuntu-24-lts.qcow2"); got != int64(half) {
+			t.Errorf("bytes_reused %d, want the %d bytes of the partial", got, half)
+		}
+		if !bytes.Equal(r.read("ubuntu-24-lts.qcow2"), good) {
+			t.Error("the resumed download differs from the publisher's build")
+		}
+		ranged := false
+		for _, q := range fl.reg.Requests() {
+			if q.Method == http.MethodGet && strings.Contains(q.Path, "/images/ubuntu-24-lts/blobs/sha256:"+sha256Hex(good)) && q.Status == http.StatusPartialContent {
+				ranged = true
+			}
+		}
+		if !ranged {
+			t.Error("the registry's access log shows no 206 answer to a ranged GET of the blob")
+		}
+	})
+
 	t.Run("tampered blob", func(t *testing.T) {
 		c.t = t
 		fl.startReplicas()

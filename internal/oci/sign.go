@@ -50,7 +50,10 @@ type Signer struct {
 func NewSigner(key []byte, passphrase []byte) (*Signer, error) {
 	var el openpgp.EntityList
 	var err error
-	if bytes.Contains(key, []byte("-----BEGIN PGP")) {
+	if n := bytes.Count(key, []byte("-----BEGIN PGP ")); n > 1 {
+		// go-crypto would read the first block and ignore the rest.
+		return nil, fmt.Errorf("the signing key file holds %d keys, want exactly 1", n)
+	} else if n == 1 {
 		el, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(key))
 	} else {
 		el, err = openpgp.ReadKeyRing(bytes.NewReader(key))
