@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -154,6 +155,13 @@ func TestFleetRegistry(t *testing.T) {
 			t.Errorf("consumer status lacks %q:\n%s", want, st.stdout)
 		}
 	}
+	rs := c.run("resolve", "oci", fl.to+"/debian-13:latest")
+	for _, want := range []string{"source:     oci", "version:    " + c.entryVersion("debian-13.qcow2"), "url:        https://" + fl.reg.Host + "/v2/images/debian-13/blobs/sha256:",
+		"from:       " + fl.to + "/debian-13@sha256:", "signature:  verified: " + fl.to + "/debian-13:sha256-"} {
+		if !strings.Contains(rs.stdout, want) {
+			t.Errorf("resolve oci lacks %q (exit %d):\n%s\n%s", want, rs.code, rs.stdout, rs.stderr)
+		}
+	}
 	if again := c.syncJSON(); again.code != 0 || again.summary["ubuntu-24-lts.qcow2"] != "present" {
 		t.Errorf("second consumer sync: exit %d, %v", again.code, again.summary)
 	}
@@ -297,4 +305,22 @@ func TestFleetExpiredToken(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// entryVersion is the version the state records for an image.
+func (f *faultWorld) entryVersion(name string) string {
+	f.t.Helper()
+	var st struct {
+		Images map[string]struct {
+			Version string `json:"version"`
+		} `json:"images"`
+	}
+	data, err := os.ReadFile(filepath.Join(f.images, ".fetchd", "state.json"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		f.t.Fatal(err)
+	}
+	return st.Images[name].Version
 }

@@ -56,11 +56,15 @@ func (a *app) resolveCmd() *cobra.Command {
 the source's default release) and prints the answer: the pinned URL, the
 build, the checksum and the file it came from, whether a signature vouched
 for it (and, for a source that signs each image, whether sync will check that
-signature), and every metadata URL the plugin read. Nothing is downloaded.`,
+signature), and every metadata URL the plugin read. Nothing is downloaded.
+
+For the oci source, RELEASE is a registry reference: resolve reads the tag,
+the build's provenance and, with sources.oci.keys, its signature.`,
 		Example: `  fetchd resolve ubuntu 24.04
   fetchd resolve debian 13 --arch arm64
   fetchd resolve alpine latest-stable --json
-  fetchd resolve ubuntu --base-url http://127.0.0.1:8080/ubuntu`,
+  fetchd resolve ubuntu --base-url http://127.0.0.1:8080/ubuntu
+  fetchd resolve oci registry.lab:5000/images/debian-13:latest`,
 		Args:              resolveArgs,
 		ValidArgsFunction: a.completeSources,
 		RunE: func(cmd *cobra.Command, args []string) error {

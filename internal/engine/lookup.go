@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
@@ -33,6 +34,9 @@ type Answer struct {
 // Lookup asks q.Source's plugin for its current artifact. Nothing is
 // downloaded and nothing in the image directory is touched.
 func (e *Engine) Lookup(ctx context.Context, q Query) (Answer, error) {
+	if hs := e.HostSources[q.Source]; hs != nil {
+		return lookupHost(ctx, hs, q)
+	}
 	if q.Arch == "" {
 		q.Arch = e.Arch
 	}
@@ -81,4 +85,17 @@ func (e *Engine) Lookup(ctx context.Context, q Query) (Answer, error) {
 // keys for the source.
 func (e *Engine) checksImageSignature(source string, art sdk.Artifact) bool {
 	return art.ImageSignatureURL != "" && len(e.Config.Sources[source].KeysFor(art.Release)) > 0
+}
+
+// lookupHost asks a host source (oci), whose Query.Release is the
+// reference to read ("registry.lab:5000/images/debian-13:latest").
+func lookupHost(ctx context.Context, hs HostSource, q Query) (Answer, error) {
+	if q.Release == "" {
+		return Answer{}, fmt.Errorf("source %s needs a reference: fetchd resolve %s REGISTRY/REPOSITORY[:TAG|@DIGEST]", q.Source, q.Source)
+	}
+	art, err := hs.Resolve(ctx, config.Image{Name: q.Source, Source: q.Source, Ref: q.Release})
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Artifact: art, Source: q.Source, Origin: "built-in (host side)", MetadataRead: []string{art.ChecksumURL}}, nil
 }
