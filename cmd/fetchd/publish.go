@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sandlabx/fetchd/internal/config"
-	"github.com/sandlabx/fetchd/internal/netpolicy"
+	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/oci"
 	"github.com/sandlabx/fetchd/internal/state"
 )
@@ -66,16 +66,15 @@ https unless written as http://.`,
 }
 
 func (a *app) publish(ctx context.Context, names []string, f publishFlags) error {
-	to, signKey, containerDisk := &f.to, &f.signKey, &f.containerDisk
-	if *to == "" {
+	if f.to == "" {
 		return &usageError{msg: "publish: --to REGISTRY/REPOSITORY is required", hint: "e.g. fetchd publish --to registry.lab:5000/images"}
 	}
-	root, err := oci.ParseRef(*to)
+	root, err := oci.ParseRef(f.to)
 	if err != nil {
 		return usagef("publish: --to: %v", err)
 	}
 	if root.Tag != "" || root.Digest != "" {
-		return usagef("publish: --to %s: give a repository root, without a tag or digest (each image gets its own repository and tags under it)", *to)
+		return usagef("publish: --to %s: give a repository root, without a tag or digest (each image gets its own repository and tags under it)", f.to)
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -89,7 +88,7 @@ func (a *app) publish(ctx context.Context, names []string, f publishFlags) error
 	if names, err = publishNames(cfg, names); err != nil {
 		return err
 	}
-	pub, err := a.publisher(cfg, root, *signKey, *containerDisk)
+	pub, err := a.publisher(cfg, root, f.signKey, f.containerDisk)
 	if err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func publishNames(cfg *config.Config, names []string) ([]string, error) {
 }
 
 func (a *app) publisher(cfg *config.Config, root oci.Ref, signKey string, containerDisk bool) (*oci.Publisher, error) {
-	policy := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
+	policy := engine.NetworkPolicy(cfg)
 	if root.PlainHTTP {
 		policy.AllowHTTP = append(policy.AllowHTTP, root.Registry)
 	}

@@ -53,7 +53,7 @@ type OpenOptions struct {
 // lazily with their identity; the qemu-img runner. It checks that every
 // image's source exists. Close the Engine when done.
 func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
-	policy := netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
+	policy := NetworkPolicy(cfg)
 	if h := urlrule.HTTPHostPort(opts.ExtraHTTPBase); h != "" {
 		policy.AllowHTTP = append(policy.AllowHTTP, h)
 	}
@@ -138,6 +138,13 @@ func PluginSearch(cfg *config.Config, self string, builtins []string) pluginhost
 		Builtins: builtins,
 		Self:     self,
 	}
+}
+
+// NetworkPolicy is the one network policy of cfg: https, plain http only
+// for the hosts the operator wrote as http://, the configured idle
+// timeout. Open and publish use it.
+func NetworkPolicy(cfg *config.Config) netpolicy.Policy {
+	return netpolicy.Policy{AllowHTTP: cfg.HTTPHosts(), IdleTimeout: cfg.IdleTimeout}
 }
 
 // Plugins is the Engine's plugin registry (nil for an Engine not made by

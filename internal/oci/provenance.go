@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/state"
@@ -102,17 +103,10 @@ func NewProvenance(name string, ent state.Entry, fetchdVersion string, now time.
 		v.Signature, v.SignatureKey, v.SignatureOrigin = "verified", m[1], m[2]
 	} else {
 		v.Signature = "unsigned"
-		detail, _ := cutPrefix(ent.Signature, "unsigned: ")
+		detail, _ := strings.CutPrefix(ent.Signature, "unsigned: ")
 		v.SignatureDetail = detail
 	}
 	return p
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }
 
 func formatOf(f string) string {
