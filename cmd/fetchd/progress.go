@@ -23,15 +23,17 @@ type progressReporter interface {
 }
 
 // lineReporter writes plain lines: one when an image starts downloading,
-// one every interval while bytes arrive, and one when it is verified. It is
-// what `docker logs` shows.
+// one every interval while bytes arrive, and one when it is verified; and
+// one when asking the image's source takes longer than an interval, so a
+// slow or silent upstream is not silence. It is what `docker logs` shows.
 type lineReporter struct {
 	w        io.Writer
 	interval time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	items map[string]*lineItem
+	mu      sync.Mutex
+	items   map[string]*lineItem
+	waiting map[string]*time.Timer // images whose source has not answered yet
 }
 
 type lineItem struct {
@@ -39,14 +41,27 @@ type lineItem struct {
 }
 
 func newLineReporter(w io.Writer, interval time.Duration) *lineReporter {
-	return &lineReporter{w: w, interval: interval, now: time.Now, items: map[string]*lineItem{}}
+	return &lineReporter{w: w, interval: interval, now: time.Now, items: map[string]*lineItem{}, waiting: map[string]*time.Timer{}}
 }
 
 func (r *lineReporter) Event(e engine.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
+	if t := r.waiting[e.Image]; t != nil && e.Kind != engine.Resolving {
+		t.Stop()
+		delete(r.waiting, e.Image)
+	}
 	switch e.Kind {
+	case engine.Resolving:
+		start, image := now, e.Image
+		r.waiting[image] = time.AfterFunc(r.interval, func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if r.waiting[image] != nil {
+				fmt.Fprintf(r.w, "fetchd: %s: still waiting for its source's answer after %s\n", image, roundDuration(r.now().Sub(start)))
+			}
+		})
 	case engine.Downloading:
 		size := "size unknown"
 		if e.Total > 0 {
@@ -69,7 +84,14 @@ func (r *lineReporter) Event(e engine.Event) {
 	}
 }
 
-func (r *lineReporter) Close() {}
+func (r *lineReporter) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, t := range r.waiting {
+		t.Stop()
+		delete(r.waiting, name)
+	}
+}
 
 // progressText is "45.2 MiB of 98.5 MiB (46%), 5.2 MiB/s, about 10s left";
 // reused bytes (from an earlier partial) do not count towards the rate.
