@@ -56,7 +56,10 @@ else
 fi
 
 step "go test -race"
-go test -race -count=1 ./...
+# The end-to-end suite (cmd/fetchd) runs the real binary many times under
+# the race detector: past go test's default 10 minutes on a loaded
+# two-core machine.
+go test -race -count=1 -timeout 25m ./...
 
 step "fuzz targets, -fuzztime=$FUZZTIME each"
 for pkg in $(go list ./...); do
