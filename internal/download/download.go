@@ -31,6 +31,15 @@ type Request struct {
 	// authentication challenges (oci.Client.Transport). Every hop still
 	// goes through the Range checks and the redirect policy.
 	Transport http.RoundTripper
+	// Mirrors are other URLs of the same file, checked like URL. Bytes may
+	// come from any of them; the digest is still Digest, which never
+	// comes from a mirror.
+	Mirrors []string
+	// Connections is how many connections the download may use: 0 means
+	// automatic (start with one, add while the total rate grows, up to
+	// MaxConnectionsPerHost), 1 means one connection (the go-getter path,
+	// unless there are mirrors to fail over to), N means up to N.
+	Connections int
 }
 
 // Progress is a snapshot of a download.
@@ -47,6 +56,23 @@ type Result struct {
 	Reused      int64  // bytes kept from a previous partial
 	Transferred int64  // body bytes received in this call, over all attempts
 	Restarted   bool   // a resume was abandoned and the download started from zero
+	// Connections is the most connections open at once (0 on the
+	// go-getter path, which is one).
+	Connections int
+	// Sources says, per URL (Request.URL first, then the mirrors), how
+	// many bytes it served and why it was dropped, if it was. Empty on
+	// the go-getter path.
+	Sources []SourceStat
+	// FellBack says why the download gave up on ranges and started over
+	// on one connection; "" if it did not.
+	FellBack string
+}
+
+// SourceStat is one URL's part in a download.
+type SourceStat struct {
+	URL     string
+	Bytes   int64  // body bytes from it that are in the file
+	Dropped string // why it stopped being used in this download; "" if it was not
 }
 
 // Downloader downloads images under one network policy.
@@ -58,8 +84,18 @@ type Downloader struct {
 	// Policy bounds every request (URL rules, redirects, idle timeout).
 	Policy netpolicy.Policy
 	// RetryFromZero retries once from zero after a digest mismatch on a
-	// resumed partial. New sets it; the zero Downloader does not retry.
+	// resumed partial, or on bytes put together from several answers
+	// (connections, mirrors). New sets it; the zero Downloader does not
+	// retry.
 	RetryFromZero bool
+	// MinSegment is the smallest piece a download over several
+	// connections is cut into; 0 means 1 MiB. Tests lower it to cut
+	// small files.
+	MinSegment int64
+
+	hosts hostSlots
+	// rule, when set, replaces the connection rule (tests script it).
+	rule func(connections int) connRule
 }
 
 // New returns a Downloader with RetryFromZero set.
@@ -91,7 +127,17 @@ func (d *Downloader) Download(ctx context.Context, req Request) (Result, error) 
 	policy := d.Policy.WithDefaults()
 	path := PartialPath(req.PartialDir, req.Digest)
 	rep := newReporter(req.Progress)
+	if req.Connections == 1 && len(req.Mirrors) == 0 {
+		if err := keepPrefixOnly(req, path); err != nil {
+			return Result{}, err
+		}
+		return d.single(ctx, req, client, policy, path, rep)
+	}
+	return d.segmented(ctx, req, client, policy, path, rep)
+}
 
+// single is the one-connection path: go-getter, resuming a prefix.
+func (d *Downloader) single(ctx context.Context, req Request, client *http.Client, policy netpolicy.Policy, path string, rep *reporter) (Result, error) {
 	var res Result
 	retried := false
 	for attempt := 1; ; attempt++ {
@@ -139,19 +185,16 @@ func (d *Downloader) check(req Request) error {
 	if req.Size < 0 || req.Size > req.MaxSize {
 		return fmt.Errorf("download %s: expected size %d outside 0..%d", req.URL, req.Size, req.MaxSize)
 	}
-	u, err := url.Parse(req.URL)
-	if err != nil {
-		return &netpolicy.PolicyError{URL: req.URL, Reason: fmt.Sprintf("does not parse: %v", err)}
+	if req.Connections < 0 || req.Connections > MaxConnectionsPerHost {
+		return fmt.Errorf("download %s: connections %d outside 0..%d", req.URL, req.Connections, MaxConnectionsPerHost)
 	}
-	if err := d.Policy.CheckURL(u); err != nil {
-		return err
+	if len(req.Mirrors) > maxStateURLs-1 {
+		return fmt.Errorf("download %s: %d mirrors, at most %d", req.URL, len(req.Mirrors), maxStateURLs-1)
 	}
-	base := ""
-	if u.Scheme == "http" {
-		base = "http://" + netpolicy.HostPort(u) // CheckURL allowed it
-	}
-	if _, err := urlrule.Check(req.URL, base); err != nil {
-		return err
+	for _, raw := range append([]string{req.URL}, req.Mirrors...) {
+		if err := d.checkURL(raw); err != nil {
+			return err
+		}
 	}
 	fi, err := os.Stat(req.PartialDir)
 	if err != nil {
@@ -161,6 +204,23 @@ func (d *Downloader) check(req Request) error {
 		return fmt.Errorf("download %s: partial directory %s is not a directory", req.URL, req.PartialDir)
 	}
 	return nil
+}
+
+// checkURL applies the policy and the URL rules to one URL of a request.
+func (d *Downloader) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &netpolicy.PolicyError{URL: raw, Reason: fmt.Sprintf("does not parse: %v", err)}
+	}
+	if err := d.Policy.CheckURL(u); err != nil {
+		return err
+	}
+	base := ""
+	if u.Scheme == "http" {
+		base = "http://" + netpolicy.HostPort(u) // CheckURL allowed it
+	}
+	_, err = urlrule.Check(raw, base)
+	return err
 }
 
 // transport returns c's RoundTripper.

@@ -233,7 +233,7 @@ func TestDownload(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, false, tc.h)
 			dir := partialDir(t)
-			req := Request{URL: srv.URL + "/images/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
+			req := Request{URL: srv.URL + "/images/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: 1}
 			if tc.unknownSize {
 				req.Size = 0
 			}

@@ -164,3 +164,27 @@ func dirEntries(t testing.TB, dir string) []string {
 	}
 	return names
 }
+
+// connModes are the two download paths the behaviour-level tests run:
+// one connection (go-getter) and four (ranges into the span table, the
+// prefix hasher).
+var connModes = map[string]int{"one connection": 1, "four connections": 4}
+
+// eachMode runs f once per download path, in parallel.
+func eachMode(t *testing.T, f func(t *testing.T, conns int)) {
+	t.Helper()
+	for name, n := range connModes {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, n)
+		})
+	}
+}
+
+// newDL is New with segments small enough to cut the test files into
+// several.
+func newDL(p netpolicy.Policy) *Downloader {
+	d := New(nil, p)
+	d.MinSegment = 64 << 10
+	return d
+}

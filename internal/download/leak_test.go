@@ -25,13 +25,15 @@ func TestNoGoroutineLeft(t *testing.T) {
 		},
 	}
 	for name, h := range handlers {
-		srv := newServer(t, false, h)
-		p := srv.policy()
-		p.IdleTimeout = 200 * time.Millisecond
-		req := Request{URL: srv.URL + "/image.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 1 << 20, MaxSize: 1 << 30}
-		_, err := New(nil, p).Download(t.Context(), req)
-		if (err == nil) != (name == "ok") {
-			t.Fatalf("%s: Download error %v", name, err)
+		for _, conns := range connModes {
+			srv := newServer(t, false, h)
+			p := srv.policy()
+			p.IdleTimeout = 200 * time.Millisecond
+			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 1 << 20, MaxSize: 1 << 30, Connections: conns}
+			_, err := newDL(p).Download(t.Context(), req)
+			if (err == nil) != (name == "ok") {
+				t.Fatalf("%s, %d connections: Download error %v", name, conns, err)
+			}
 		}
 	}
 	for range 50 {
@@ -40,11 +42,15 @@ func TestNoGoroutineLeft(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%d hashing goroutines left", hashers())
+	t.Fatalf("%d hashing or connection goroutines left", hashers())
 }
 
 func hashers() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "download.(*pipeHasher).run")
+	n := 0
+	for _, fn := range []string{"download.(*pipeHasher).run", "download.(*prefixHasher).run", "download.(*segRun).work"} {
+		n += strings.Count(string(buf), fn)
+	}
+	return n
 }

@@ -40,26 +40,28 @@ func TestDownloadNoSpace(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(smallFS(t), "partial")
-			if err := os.Mkdir(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			srv := newServer(t, false, serve(data))
-			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: tc.size, MaxSize: 1 << 30}
-			_, err := New(nil, srv.policy()).Download(t.Context(), req)
-			var ns *NoSpaceError
-			if !errors.As(err, &ns) || ns.Dir != dir {
-				t.Fatalf("Download = %v, want *NoSpaceError for %s", err, dir)
-			}
-			if !strings.Contains(err.Error(), "no space left in "+dir) {
-				t.Errorf("message %q", err)
-			}
-			if got := srv.gets.Load(); got != tc.gets {
-				t.Errorf("server saw %d GETs, want %d", got, tc.gets)
-			}
-			if names := dirEntries(t, dir); len(names) != 0 {
-				t.Errorf("partial directory holds %q after ENOSPC, want nothing", names)
-			}
+			eachMode(t, func(t *testing.T, conns int) {
+				dir := filepath.Join(smallFS(t), "partial")
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				srv := newServer(t, false, serve(data))
+				req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: tc.size, MaxSize: 1 << 30, Connections: conns}
+				_, err := newDL(srv.policy()).Download(t.Context(), req)
+				var ns *NoSpaceError
+				if !errors.As(err, &ns) || ns.Dir != dir {
+					t.Fatalf("Download = %v, want *NoSpaceError for %s", err, dir)
+				}
+				if !strings.Contains(err.Error(), "no space left in "+dir) {
+					t.Errorf("message %q", err)
+				}
+				if got := srv.gets.Load(); got != tc.gets {
+					t.Errorf("server saw %d GETs, want %d", got, tc.gets)
+				}
+				if names := dirEntries(t, dir); len(names) != 0 {
+					t.Errorf("partial directory holds %q after ENOSPC, want nothing", names)
+				}
+			})
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,27 +43,29 @@ func TestDownloadRefusesURL(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t, false, serve(data))
-			p := netpolicy.Policy{}
-			if tc.allowHTTP {
-				p = srv.policy()
-			}
-			dir := partialDir(t)
-			req := Request{URL: tc.url(srv.URL), PartialDir: dir, Digest: digestOfBytes(data), Size: 1024, MaxSize: 1 << 20}
-			_, err := New(nil, p).Download(t.Context(), req)
-			if tc.policyErr {
-				if !errors.As(err, new(*netpolicy.PolicyError)) {
-					t.Fatalf("Download = %v, want *netpolicy.PolicyError", err)
+			eachMode(t, func(t *testing.T, conns int) {
+				srv := newServer(t, false, serve(data))
+				p := netpolicy.Policy{}
+				if tc.allowHTTP {
+					p = srv.policy()
 				}
-			} else if !errors.As(err, new(*urlrule.Error)) {
-				t.Fatalf("Download = %v, want *urlrule.Error", err)
-			}
-			if n := srv.gets.Load() + srv.heads.Load(); n != 0 {
-				t.Errorf("server saw %d requests, want none", n)
-			}
-			if names := dirEntries(t, dir); len(names) != 0 {
-				t.Errorf("partial directory holds %q, want nothing", names)
-			}
+				dir := partialDir(t)
+				req := Request{URL: tc.url(srv.URL), PartialDir: dir, Digest: digestOfBytes(data), Size: 1024, MaxSize: 1 << 20, Connections: conns}
+				_, err := newDL(p).Download(t.Context(), req)
+				if tc.policyErr {
+					if !errors.As(err, new(*netpolicy.PolicyError)) {
+						t.Fatalf("Download = %v, want *netpolicy.PolicyError", err)
+					}
+				} else if !errors.As(err, new(*urlrule.Error)) {
+					t.Fatalf("Download = %v, want *urlrule.Error", err)
+				}
+				if n := srv.gets.Load() + srv.heads.Load(); n != 0 {
+					t.Errorf("server saw %d requests, want none", n)
+				}
+				if names := dirEntries(t, dir); len(names) != 0 {
+					t.Errorf("partial directory holds %q, want nothing", names)
+				}
+			})
 		})
 	}
 }
@@ -93,27 +96,29 @@ func TestDownloadHTTPS(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t, true, tc.h)
-			p := srv.policy()
-			p.AllowHTTP = nil
-			req := Request{URL: srv.URL + "/old.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), MaxSize: 1 << 30}
-			res, err := New(nil, p).Download(t.Context(), req)
-			if tc.wantErr {
-				var pe *netpolicy.PolicyError
-				if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "redirect from") {
-					t.Fatalf("Download = %v, want a redirect *netpolicy.PolicyError", err)
+			eachMode(t, func(t *testing.T, conns int) {
+				srv := newServer(t, true, tc.h)
+				p := srv.policy()
+				p.AllowHTTP = nil
+				req := Request{URL: srv.URL + "/old.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), MaxSize: 1 << 30, Connections: conns}
+				res, err := newDL(p).Download(t.Context(), req)
+				if tc.wantErr {
+					var pe *netpolicy.PolicyError
+					if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "redirect from") {
+						t.Fatalf("Download = %v, want a redirect *netpolicy.PolicyError", err)
+					}
+					if plain.gets.Load() != 0 {
+						t.Errorf("plain http server was reached")
+					}
+					return
 				}
-				if plain.gets.Load() != 0 {
-					t.Errorf("plain http server was reached")
+				if err != nil {
+					t.Fatalf("Download: %v", err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Download: %v", err)
-			}
-			if res.Size != testSize {
-				t.Errorf("Size %d, want %d", res.Size, testSize)
-			}
+				if res.Size != testSize {
+					t.Errorf("Size %d, want %d", res.Size, testSize)
+				}
+			})
 		})
 	}
 }
@@ -122,24 +127,26 @@ func TestDownloadHTTPS(t *testing.T) {
 // through.
 func TestDownloadPartialSymlink(t *testing.T) {
 	t.Parallel()
-	data := randomBytes(testSize, 10)
-	srv := newServer(t, false, serve(data))
-	dir := partialDir(t)
-	outside := filepath.Join(t.TempDir(), "victim")
-	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
-	if err := os.Symlink(outside, PartialPath(dir, req.Digest)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(nil, srv.policy()).Download(t.Context(), req); err != nil {
-		t.Fatalf("Download: %v", err)
-	}
-	if got, _ := os.ReadFile(outside); string(got) != "keep me" {
-		t.Errorf("file outside the partial directory changed to %d bytes", len(got))
-	}
-	checkPartial(t, PartialPath(dir, req.Digest), testSize)
+	eachMode(t, func(t *testing.T, conns int) {
+		data := randomBytes(testSize, 10)
+		srv := newServer(t, false, serve(data))
+		dir := partialDir(t)
+		outside := filepath.Join(t.TempDir(), "victim")
+		if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: conns}
+		if err := os.Symlink(outside, PartialPath(dir, req.Digest)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newDL(srv.policy()).Download(t.Context(), req); err != nil {
+			t.Fatalf("Download: %v", err)
+		}
+		if got, _ := os.ReadFile(outside); string(got) != "keep me" {
+			t.Errorf("file outside the partial directory changed to %d bytes", len(got))
+		}
+		checkPartial(t, PartialPath(dir, req.Digest), testSize)
+	})
 }
 
 func TestDownloadBadRequest(t *testing.T) {
@@ -163,8 +170,12 @@ func TestDownloadBadRequest(t *testing.T) {
 				panic(err)
 			}
 		}},
-		"unparsable url": {mutate: func(r *Request, _ string) { r.URL = "http://h/%zz" }},
-		"relative url":   {mutate: func(r *Request, _ string) { r.URL = "x.qcow2" }},
+		"unparsable url":       {mutate: func(r *Request, _ string) { r.URL = "http://h/%zz" }},
+		"relative url":         {mutate: func(r *Request, _ string) { r.URL = "x.qcow2" }},
+		"negative connections": {mutate: func(r *Request, _ string) { r.Connections = -1 }},
+		"too many connections": {mutate: func(r *Request, _ string) { r.Connections = MaxConnectionsPerHost + 1 }},
+		"mirror not allowed":   {mutate: func(r *Request, _ string) { r.Mirrors = []string{"http://elsewhere.invalid/x.qcow2"} }},
+		"mirror with //":       {mutate: func(r *Request, _ string) { r.Mirrors = []string{r.URL[:len(r.URL)-len("/x.qcow2")] + "/a//x.qcow2"} }},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -173,7 +184,7 @@ func TestDownloadBadRequest(t *testing.T) {
 			dir := partialDir(t)
 			req := Request{URL: srv.URL + "/x.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: 10, MaxSize: 100}
 			tc.mutate(&req, dir)
-			_, err := New(nil, srv.policy()).Download(t.Context(), req)
+			_, err := newDL(srv.policy()).Download(t.Context(), req)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("Download: %v", err)
@@ -192,31 +203,38 @@ func TestDownloadBadRequest(t *testing.T) {
 
 func TestDownloadProgress(t *testing.T) {
 	t.Parallel()
-	data := randomBytes(testSize, 11)
-	srv := newServer(t, false, serve(data))
-	dir := partialDir(t)
-	req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
-	path := PartialPath(dir, req.Digest)
-	if err := os.WriteFile(path, data[:1000], 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var seen []Progress
-	req.Progress = func(p Progress) { seen = append(seen, p) }
-	if _, err := New(nil, srv.policy()).Download(t.Context(), req); err != nil {
-		t.Fatalf("Download: %v", err)
-	}
-	if len(seen) < 2 {
-		t.Fatalf("progress called %d times, want a start and an end", len(seen))
-	}
-	last := seen[len(seen)-1]
-	if last != (Progress{Done: testSize, Total: testSize, Reused: 1000}) {
-		t.Errorf("last progress %+v, want done %d of %d, 1000 reused", last, testSize, testSize)
-	}
-	for i, p := range seen {
-		if p.Done < p.Reused || p.Done > testSize || (i > 0 && p.Done < seen[i-1].Done) {
-			t.Errorf("progress %d: %+v out of order or out of range", i, p)
+	eachMode(t, func(t *testing.T, conns int) {
+		data := randomBytes(testSize, 11)
+		srv := newServer(t, false, serve(data))
+		dir := partialDir(t)
+		req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: conns}
+		path := PartialPath(dir, req.Digest)
+		if err := os.WriteFile(path, data[:1000], 0o600); err != nil {
+			t.Fatal(err)
 		}
-	}
+		var mu sync.Mutex
+		var seen []Progress
+		req.Progress = func(p Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, p)
+		}
+		if _, err := newDL(srv.policy()).Download(t.Context(), req); err != nil {
+			t.Fatalf("Download: %v", err)
+		}
+		if len(seen) < 2 {
+			t.Fatalf("progress called %d times, want a start and an end", len(seen))
+		}
+		last := seen[len(seen)-1]
+		if last != (Progress{Done: testSize, Total: testSize, Reused: 1000}) {
+			t.Errorf("last progress %+v, want done %d of %d, 1000 reused", last, testSize, testSize)
+		}
+		for i, p := range seen {
+			if p.Done < p.Reused || p.Done > testSize || (i > 0 && p.Done < seen[i-1].Done) {
+				t.Errorf("progress %d: %+v out of order or out of range", i, p)
+			}
+		}
+	})
 }
 
 // An archive suffix is not a reason to decompress: the bytes on the wire
@@ -226,16 +244,18 @@ func TestDownloadNoDecompression(t *testing.T) {
 	for _, name := range []string{"image.qcow2.xz", "image.tar.gz", "image.zip", "image.bz2"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			data := randomBytes(4096, 13)
-			srv := newServer(t, false, serve(data))
-			req := Request{URL: srv.URL + "/" + name, PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20}
-			res, err := New(nil, srv.policy()).Download(t.Context(), req)
-			if err != nil {
-				t.Fatalf("Download: %v", err)
-			}
-			if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
-				t.Error("file differs from the served bytes")
-			}
+			eachMode(t, func(t *testing.T, conns int) {
+				data := randomBytes(4096, 13)
+				srv := newServer(t, false, serve(data))
+				req := Request{URL: srv.URL + "/" + name, PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20, Connections: conns}
+				res, err := newDL(srv.policy()).Download(t.Context(), req)
+				if err != nil {
+					t.Fatalf("Download: %v", err)
+				}
+				if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
+					t.Error("file differs from the served bytes")
+				}
+			})
 		})
 	}
 }
@@ -255,48 +275,50 @@ func TestDownloadHTTP2(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var proto atomic.Int32
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				proto.Store(int32(r.ProtoMajor))
-				if tc.stall && r.Method == http.MethodGet {
-					w.Header().Set("Content-Length", strconv.Itoa(testSize))
-					w.Write(data[:100])
-					w.(http.Flusher).Flush()
-					stall(r)
+			eachMode(t, func(t *testing.T, conns int) {
+				var proto atomic.Int32
+				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					proto.Store(int32(r.ProtoMajor))
+					if tc.stall && r.Method == http.MethodGet {
+						w.Header().Set("Content-Length", strconv.Itoa(testSize))
+						w.Write(data[:100])
+						w.(http.Flusher).Flush()
+						stall(r)
+						return
+					}
+					serve(data)(w, r, 0)
+				}))
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				t.Cleanup(srv.Close)
+				p := netpolicy.Policy{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+				if tc.stall {
+					p.IdleTimeout = 300 * time.Millisecond
+				}
+				dir := partialDir(t)
+				req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: conns}
+				if !tc.stall {
+					if err := os.WriteFile(PartialPath(dir, req.Digest), data[:third], 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				res, err := newDL(p).Download(t.Context(), req)
+				if proto.Load() != 2 {
+					t.Fatalf("server saw HTTP/%d, want HTTP/2", proto.Load())
+				}
+				if tc.stall {
+					if !errors.As(err, new(*netpolicy.IdleTimeoutError)) {
+						t.Fatalf("Download = %v, want an idle timeout", err)
+					}
 					return
 				}
-				serve(data)(w, r, 0)
-			}))
-			srv.EnableHTTP2 = true
-			srv.StartTLS()
-			t.Cleanup(srv.Close)
-			p := netpolicy.Policy{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
-			if tc.stall {
-				p.IdleTimeout = 300 * time.Millisecond
-			}
-			dir := partialDir(t)
-			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
-			if !tc.stall {
-				if err := os.WriteFile(PartialPath(dir, req.Digest), data[:third], 0o600); err != nil {
-					t.Fatal(err)
+				if err != nil {
+					t.Fatalf("Download: %v", err)
 				}
-			}
-			res, err := New(nil, p).Download(t.Context(), req)
-			if proto.Load() != 2 {
-				t.Fatalf("server saw HTTP/%d, want HTTP/2", proto.Load())
-			}
-			if tc.stall {
-				if !errors.As(err, new(*netpolicy.IdleTimeoutError)) {
-					t.Fatalf("Download = %v, want an idle timeout", err)
+				if res.Reused != int64(third) || res.Transferred != int64(testSize-third) {
+					t.Errorf("Result %+v, want %d reused and %d transferred", res, third, testSize-third)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Download: %v", err)
-			}
-			if res.Reused != int64(third) || res.Transferred != int64(testSize-third) {
-				t.Errorf("Result %+v, want %d reused and %d transferred", res, third, testSize-third)
-			}
+			})
 		})
 	}
 }
@@ -304,17 +326,19 @@ func TestDownloadHTTP2(t *testing.T) {
 // A canonical query reaches the server as it was written.
 func TestDownloadQueryKept(t *testing.T) {
 	t.Parallel()
-	data := randomBytes(4096, 15)
-	var got atomic.Value
-	srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request, n int) {
-		got.Store(r.URL.RawQuery)
-		serve(data)(w, r, n)
+	eachMode(t, func(t *testing.T, conns int) {
+		data := randomBytes(4096, 15)
+		var got atomic.Value
+		srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request, n int) {
+			got.Store(r.URL.RawQuery)
+			serve(data)(w, r, n)
+		})
+		req := Request{URL: srv.URL + "/image.qcow2?token=a%2Fb&v=2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20, Connections: conns}
+		if _, err := newDL(srv.policy()).Download(t.Context(), req); err != nil {
+			t.Fatalf("Download: %v", err)
+		}
+		if q, _ := got.Load().(string); q != "token=a%2Fb&v=2" {
+			t.Errorf("server saw query %q, want %q", q, "token=a%2Fb&v=2")
+		}
 	})
-	req := Request{URL: srv.URL + "/image.qcow2?token=a%2Fb&v=2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: 4096, MaxSize: 1 << 20}
-	if _, err := New(nil, srv.policy()).Download(t.Context(), req); err != nil {
-		t.Fatalf("Download: %v", err)
-	}
-	if q, _ := got.Load().(string); q != "token=a%2Fb&v=2" {
-		t.Errorf("server saw query %q, want %q", q, "token=a%2Fb&v=2")
-	}
 }

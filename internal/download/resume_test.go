@@ -21,7 +21,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	cut := testSize / 2
 	srv := newServer(t, false, cutAfter(data, cut, 1))
 	dir := partialDir(t)
-	req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
+	req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: 1}
 	d := New(nil, srv.policy())
 
 	_, err := d.Download(t.Context(), req)
@@ -104,7 +104,7 @@ func TestResumeServerChanged(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, false, tc.h)
 			dir := partialDir(t)
-			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(good), Size: testSize, MaxSize: 1 << 30}
+			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(good), Size: testSize, MaxSize: 1 << 30, Connections: 1}
 			d := &Downloader{Policy: srv.policy(), RetryFromZero: tc.retry}
 			if _, err := d.Download(t.Context(), req); !errors.As(err, new(*InterruptedError)) {
 				t.Fatalf("first Download = %v, want *InterruptedError", err)
@@ -171,18 +171,20 @@ func TestDownloadIdleTimeout(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t, false, tc.h)
-			dir := partialDir(t)
-			p := srv.policy()
-			p.IdleTimeout = 300 * time.Millisecond
-			req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30}
-			_, err := New(nil, p).Download(t.Context(), req)
-			var it *netpolicy.IdleTimeoutError
-			var ie *InterruptedError
-			if !errors.As(err, &it) || !errors.As(err, &ie) {
-				t.Fatalf("Download = %v, want *InterruptedError wrapping *netpolicy.IdleTimeoutError", err)
-			}
-			checkPartial(t, PartialPath(dir, req.Digest), tc.kept)
+			eachMode(t, func(t *testing.T, conns int) {
+				srv := newServer(t, false, tc.h)
+				dir := partialDir(t)
+				p := srv.policy()
+				p.IdleTimeout = 300 * time.Millisecond
+				req := Request{URL: srv.URL + "/image.qcow2", PartialDir: dir, Digest: digestOfBytes(data), Size: testSize, MaxSize: 1 << 30, Connections: conns}
+				_, err := newDL(p).Download(t.Context(), req)
+				var it *netpolicy.IdleTimeoutError
+				var ie *InterruptedError
+				if !errors.As(err, &it) || !errors.As(err, &ie) {
+					t.Fatalf("Download = %v, want *InterruptedError wrapping *netpolicy.IdleTimeoutError", err)
+				}
+				checkPartial(t, PartialPath(dir, req.Digest), tc.kept)
+			})
 		})
 	}
 }
@@ -191,18 +193,20 @@ func TestDownloadIdleTimeout(t *testing.T) {
 // deadline.
 func TestDownloadTrickle(t *testing.T) {
 	t.Parallel()
-	data := randomBytes(15, 7)
-	srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request, _ int) {
-		for i := range data {
-			w.Write(data[i : i+1])
-			w.(http.Flusher).Flush()
-			time.Sleep(100 * time.Millisecond)
+	eachMode(t, func(t *testing.T, conns int) {
+		data := randomBytes(15, 7)
+		srv := newServer(t, false, func(w http.ResponseWriter, r *http.Request, _ int) {
+			for i := range data {
+				w.Write(data[i : i+1])
+				w.(http.Flusher).Flush()
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+		p := srv.policy()
+		p.IdleTimeout = time.Second // ten times the gap; the whole body takes 1.5s
+		req := Request{URL: srv.URL + "/image.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: int64(len(data)), MaxSize: 1 << 30, Connections: conns}
+		if _, err := newDL(p).Download(t.Context(), req); err != nil {
+			t.Fatalf("Download: %v", err)
 		}
 	})
-	p := srv.policy()
-	p.IdleTimeout = time.Second // ten times the gap; the whole body takes 1.5s
-	req := Request{URL: srv.URL + "/image.qcow2", PartialDir: partialDir(t), Digest: digestOfBytes(data), Size: int64(len(data)), MaxSize: 1 << 30}
-	if _, err := New(nil, p).Download(t.Context(), req); err != nil {
-		t.Fatalf("Download: %v", err)
-	}
 }
