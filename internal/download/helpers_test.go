@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sandlabx/fetchd/internal/netpolicy"
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
@@ -42,6 +44,7 @@ type server struct {
 	*httptest.Server
 	gets, heads atomic.Int64
 	served      atomic.Int64
+	active      atomic.Int64 // handlers running
 	mu          sync.Mutex
 	ranges      []string // Range header of every GET ("" for none)
 }
@@ -53,6 +56,8 @@ func newServer(t testing.TB, tlsOn bool, h handler) *server {
 	t.Helper()
 	s := &server{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.active.Add(1)
+		defer s.active.Add(-1)
 		n := 0
 		if r.Method == http.MethodHead {
 			s.heads.Add(1)
@@ -73,6 +78,19 @@ func newServer(t testing.TB, tlsOn bool, h handler) *server {
 	t.Cleanup(srv.Close)
 	s.Server = srv
 	return s
+}
+
+// settle waits (bounded) until no handler runs: the bytes served are then
+// all counted.
+func (s *server) settle(t testing.TB) {
+	t.Helper()
+	for range 500 {
+		if s.active.Load() == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d handlers still running", s.active.Load())
 }
 
 func (s *server) rangesSeen() []string {
@@ -188,3 +206,5 @@ func newDL(p netpolicy.Policy) *Downloader {
 	d.MinSegment = 64 << 10
 	return d
 }
+
+func mkfifo(path string) error { return unix.Mkfifo(path, 0o600) }

@@ -60,7 +60,7 @@ func (r *segRun) spawn() {
 		}
 		s := r.table.take(w, r.chunk)
 		if s == nil {
-			s = r.table.steal(w, r.minChunk())
+			s = r.table.steal(w, r.chunk)
 		}
 		if s == nil {
 			r.detach(w)

@@ -102,6 +102,7 @@ type segRun struct {
 	gen         int // changes when a worker starts receiving or ends
 	rule        connRule
 	chunk       int64
+	probeLast   int64 // the last byte the probe's answer holds
 	peak        int
 	endErr      error
 	fallback    *fallbackError
@@ -371,6 +372,9 @@ func (r *segRun) finishErr(err error) error {
 	)
 	switch {
 	case errors.As(err, &ie):
+		if ie.URL == r.req.URL {
+			ie.Done = r.doneBytes() // writes in flight when it was made have landed
+		}
 	case errors.As(err, &ae):
 		err = fmt.Errorf("download %s: %w", r.req.URL, err)
 	case errors.As(err, &ns):

@@ -28,7 +28,8 @@ func (r *segRun) probe() (w *worker, s *span, resp *http.Response, whole bool, e
 				from = 0
 			}
 			w = r.newWorker(src)
-			resp, err := r.send(w, from, -1)
+			last := r.probeEnd(from)
+			resp, err := r.send(w, from, last)
 			if err != nil {
 				r.exit(w)
 				if stop := r.probeFailed(src, err); stop != nil {
@@ -36,7 +37,7 @@ func (r *segRun) probe() (w *worker, s *span, resp *http.Response, whole bool, e
 				}
 				continue
 			}
-			s, whole, again, err := r.probeAnswer(w, src, resp, from, restarted)
+			s, whole, again, err := r.probeAnswer(w, src, resp, from, last, restarted)
 			switch {
 			case err != nil || again:
 				resp.Body.Close()
@@ -62,7 +63,7 @@ func (r *segRun) probe() (w *worker, s *span, resp *http.Response, whole bool, e
 // probeAnswer checks the first answer. again asks for one more probe from
 // byte 0 with the partial emptied: the server refused to resume, or the
 // file is not the one the kept bytes came from.
-func (r *segRun) probeAnswer(w *worker, src *source, resp *http.Response, from int64, restarted bool) (s *span, whole, again bool, err error) {
+func (r *segRun) probeAnswer(w *worker, src *source, resp *http.Response, from, last int64, restarted bool) (s *span, whole, again bool, err error) {
 	req := r.req
 	u := resp.Request.URL.Redacted()
 	if resp.StatusCode == http.StatusOK {
@@ -79,7 +80,7 @@ func (r *segRun) probeAnswer(w *worker, src *source, resp *http.Response, from i
 		}
 		return nil, true, false, nil
 	}
-	ans, err := checkRangeAnswer(resp, from, -1)
+	ans, err := checkRangeAnswer(resp, from, last)
 	var re *rangeError
 	switch {
 	case errors.As(err, &re) && from > 0 && !restarted:
@@ -117,7 +118,8 @@ func (r *segRun) probeAnswer(w *worker, src *source, resp *http.Response, from i
 	src.val, src.known = ans.val, true
 	r.size, r.table = ans.total, t
 	r.chunk = r.firstChunk()
-	s = t.takeAt(w, from, r.chunk)
+	s = t.takeAt(w, from, min(r.chunk, ans.last+1-from))
+	r.probeLast = ans.last
 	r.mu.Unlock()
 	// Before any byte lands out of order, so a partial with holes always
 	// has a state that says where they are.
@@ -152,6 +154,17 @@ func (r *segRun) probeFailed(src *source, err error) error {
 	r.drop(src, err, kindOf(err))
 	r.mu.Unlock()
 	return nil
+}
+
+// probeEnd is the last byte the probe asks for: with the size known and
+// several connections wanted from the start, only the first chunk (the
+// rest is other connections'); else everything to the end, which one
+// connection then streams.
+func (r *segRun) probeEnd(from int64) int64 {
+	if r.size <= 0 || r.rule.want() < 2 {
+		return -1
+	}
+	return min(from+r.firstChunk(), r.size) - 1
 }
 
 // firstChunk is the size of the first spans handed out, before any rate

@@ -75,7 +75,9 @@ func (r *segRun) start(w *worker, s *span, resp *http.Response) {
 // until there is nothing left for it.
 func (r *segRun) work(w *worker, s *span, resp *http.Response) {
 	defer r.exit(w)
-	end := r.size
+	r.mu.Lock()
+	end := r.probeLast + 1 // for the probe's answer, the only one given here
+	r.mu.Unlock()
 	for {
 		if s == nil {
 			if s = r.next(w); s == nil {
@@ -101,7 +103,9 @@ func (r *segRun) work(w *worker, s *span, resp *http.Response) {
 }
 
 // next gives w its next span: pending bytes in file order, else half of
-// the largest span another connection still has ahead of it. It returns
+// the largest span another connection still has ahead of it, when that is
+// at least two chunks (about a second of its transfer): a steal costs the
+// bytes already on their way to the connection it cuts short. It returns
 // nil when w should close: nothing left, its source dropped, or more
 // connections open than the rule wants.
 func (r *segRun) next(w *worker) *span {
@@ -114,7 +118,7 @@ func (r *segRun) next(w *worker) *span {
 	if s := r.table.take(w, r.chunk); s != nil {
 		return s
 	}
-	s := r.table.steal(w, r.minChunk())
+	s := r.table.steal(w, r.chunk)
 	if s == nil {
 		r.detach(w)
 	}

@@ -1,0 +1,157 @@
+package download
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The automatic rule, fed the rates a link would give: it needs no clock,
+// so each case is a list of observations and the connections asked for
+// after each.
+func TestAutoRule(t *testing.T) {
+	t.Parallel()
+	// perConn caps each connection, link caps the total: the rate n
+	// connections get.
+	link := func(perConn, total float64) func(n int) float64 {
+		return func(n int) float64 { return min(float64(n)*perConn, total) }
+	}
+	tests := map[string]struct {
+		rate  func(n int) float64
+		max   int
+		wants []int // connections asked for after each observation
+	}{
+		"one connection fills the link": {
+			rate:  link(500, 400),
+			max:   16,
+			wants: []int{2, 1, 1},
+		},
+		"capped per connection: doubles to the cap": {
+			rate:  link(25, 1e9),
+			max:   16,
+			wants: []int{2, 4, 8, 16, 16, 16},
+		},
+		"25 per connection, 325 total (aria2c -x16's link here)": {
+			// 8 connections give 200, 16 give 325: 5 connections' worth
+			// for 8 added is not worth 8; it settles on 8+5.
+			rate:  link(25, 325),
+			max:   16,
+			wants: []int{2, 4, 8, 16, 13, 13},
+		},
+		"200 per connection, 330 total (the disk)": {
+			// The second connection brings 0.65 of one: kept, no more.
+			rate:  link(200, 330),
+			max:   16,
+			wants: []int{2, 2, 2},
+		},
+		"explicit cap": {
+			rate:  link(25, 1e9),
+			max:   3,
+			wants: []int{2, 3, 3},
+		},
+		"cap of one": {
+			rate:  link(25, 1e9),
+			max:   1,
+			wants: []int{1, 1},
+		},
+		"noise of a few percent keeps one": {
+			rate:  func(n int) float64 { return 400 + float64(n)*8 },
+			max:   16,
+			wants: []int{2, 1},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := newAutoRule(tc.max)
+			if r.want() != 1 {
+				t.Fatalf("starts with %d connections, want 1", r.want())
+			}
+			var got []int
+			for range tc.wants {
+				n := r.want()
+				got = append(got, r.observe(rateSample{conns: n, rate: tc.rate(n)}))
+			}
+			if diff := cmp.Diff(tc.wants, got); diff != "" {
+				t.Errorf("connections asked for (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Samples taken while the connections the rule asked for were not all
+// receiving do not count.
+func TestAutoRuleIgnoresPartialSamples(t *testing.T) {
+	t.Parallel()
+	r := newAutoRule(16)
+	r.observe(rateSample{conns: 1, rate: 25})
+	if r.want() != 2 {
+		t.Fatalf("want %d after the first sample, want 2", r.want())
+	}
+	for _, s := range []rateSample{{conns: 1, rate: 25}, {conns: 3, rate: 75}, {conns: 2, rate: 0}} {
+		if got := r.observe(s); got != 2 {
+			t.Errorf("observe(%+v) = %d, want it ignored (2)", s, got)
+		}
+	}
+	if got := r.observe(rateSample{conns: 2, rate: 50}); got != 4 {
+		t.Errorf("a full sample at 2 connections: %d, want 4", got)
+	}
+}
+
+func TestSlowSources(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		in   []sourceSample
+		want []int
+	}{
+		"equal":                 {in: []sourceSample{{4, 100}, {4, 100}}},
+		"one at a fifth":        {in: []sourceSample{{4, 100}, {4, 20}}, want: []int{1}},
+		"per connection counts": {in: []sourceSample{{8, 200}, {1, 20}}},
+		"just under a quarter":  {in: []sourceSample{{1, 100}, {1, 24}}, want: []int{1}},
+		"a quarter is not slow": {in: []sourceSample{{1, 100}, {1, 25}}},
+		"stalled":               {in: []sourceSample{{2, 100}, {2, 0}}, want: []int{1}},
+		"no connection: judged": {in: []sourceSample{{2, 100}, {0, 0}}},
+		"alone":                 {in: []sourceSample{{2, 1}}},
+		"the primary is slow":   {in: []sourceSample{{2, 1}, {2, 100}, {2, 90}}, want: []int{0}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tc.want, slowSources(tc.in)); diff != "" {
+				t.Errorf("slow (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHostSlots(t *testing.T) {
+	t.Parallel()
+	var h hostSlots
+	for i := range MaxConnectionsPerHost {
+		if !h.acquire("a:443", i == 0) {
+			t.Fatalf("slot %d refused", i)
+		}
+	}
+	if h.acquire("a:443", false) {
+		t.Error("a slot over the cap")
+	}
+	if !h.acquire("b:443", false) {
+		t.Error("another host shares the first one's cap")
+	}
+	if !h.acquire("a:443", true) {
+		t.Error("a download's only connection was refused")
+	}
+	h.release("a:443")
+	h.release("a:443")
+	if !h.acquire("a:443", false) {
+		t.Error("no slot after two were released")
+	}
+	h.lower("a:443", 3)
+	if h.acquire("a:443", false) || h.limit("a:443") != 3 {
+		t.Errorf("cap %d after lower(3), want 3 and no slot", h.limit("a:443"))
+	}
+	h.lower("a:443", 0)
+	if h.limit("a:443") != 1 {
+		t.Errorf("cap %d, want at least 1", h.limit("a:443"))
+	}
+}
