@@ -67,6 +67,9 @@ type Config struct {
 	Update Policy
 	// Parallel is how many images sync downloads at once (1..16).
 	Parallel int
+	// Connections is how many connections one download may use: 0 means
+	// automatic, 1 turns segmented downloads off, up to MaxConnections.
+	Connections int
 	// MaxImageSize caps images whose size the source does not announce.
 	MaxImageSize int64
 	// IdleTimeout is how long a download may go without receiving a byte.
@@ -127,8 +130,12 @@ type Source struct {
 	Plugin     string
 	PluginLine int
 	// OCI holds the settings of the oci source (see oci.go).
-	OCI  OCISource
-	Line int
+	OCI OCISource
+	// Mirrors are base URLs serving the same tree as BaseURL (which is
+	// then set): image bytes may come from them, metadata only when its
+	// signature is verified.
+	Mirrors []string
+	Line    int
 }
 
 // Image is one configured image: either a source image (Source, Release and
@@ -160,7 +167,10 @@ type Image struct {
 	Hold bool
 	// Retain is how many previous builds of the image are kept.
 	Retain int
-	Line   int
+	// Mirrors are other URLs of a url image's file: its bytes may come
+	// from them, its checksum never does.
+	Mirrors []string
+	Line    int
 }
 
 // IsURL reports whether im is a direct-URL image.
@@ -197,10 +207,16 @@ func (c *Config) HTTPHosts() []string {
 	}
 	for _, s := range c.Sources {
 		add(s.BaseURL)
+		for _, m := range s.Mirrors {
+			add(m)
+		}
 	}
 	for _, im := range c.Images {
 		add(im.URL)
 		add(im.ChecksumFileURL)
+		for _, m := range im.Mirrors {
+			add(m)
+		}
 	}
 	for _, h := range c.ociHTTPHosts() {
 		add("http://" + h)
@@ -228,6 +244,7 @@ const DefaultYAML = `# fetchd built-in configuration: the three images the conta
 dir: ./images          # relative to this file's directory; /images in the container (FETCHD_DIR)
 update: notify         # never | notify | always
 parallel: 3            # 1..16
+connections: auto      # per download: auto, or 1 (one connection) to 16
 max_image_size: 16GiB  # cap for images whose size the source does not announce
 idle_timeout: 60s      # give up on a download that receives nothing for this long
 images:
@@ -257,9 +274,9 @@ func Default() *Config {
 		Retain:       DefaultRetain,
 		Sources:      map[string]Source{},
 		Images: []Image{
-			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: DefaultUpdate, Retain: DefaultRetain, Line: 9},
-			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: DefaultUpdate, Retain: DefaultRetain, Line: 10},
-			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: DefaultUpdate, Retain: DefaultRetain, Line: 8},
+			{Name: "alpine-3.qcow2", Source: "alpine", Release: "latest-stable", Update: DefaultUpdate, Retain: DefaultRetain, Line: 10},
+			{Name: "debian-13.qcow2", Source: "debian", Release: "13", Update: DefaultUpdate, Retain: DefaultRetain, Line: 11},
+			{Name: "ubuntu-24-lts.qcow2", Source: "ubuntu", Release: "24.04", Update: DefaultUpdate, Retain: DefaultRetain, Line: 9},
 		},
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/sandlabx/fetchd/sdk/checksum"
 )
 
-var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update", "ref", "hold", "retain"}
+var imageKeys = []string{"source", "release", "arch", "variant", "url", "checksum", "format", "update", "ref", "hold", "retain", "mirrors"}
 
 // checksumFilePrefix introduces a checksum file URL in an image's checksum.
 const checksumFilePrefix = "file:"
@@ -43,6 +43,7 @@ func (p *parser) image(name string, k, v *yaml.Node, global Policy) (Image, erro
 		return im, p.errAt(v, path, "needs either source (a source plugin) or url (a direct download)")
 	}
 	keyAt := map[string]*yaml.Node{} // which keys were given, for messages
+	var mirrors *yaml.Node
 	err := p.mapping(v, path, imageKeys, func(key string, kn, v *yaml.Node) error {
 		keyAt[key] = kn
 		kpath := child(path, key)
@@ -82,11 +83,21 @@ func (p *parser) image(name string, k, v *yaml.Node, global Policy) (Image, erro
 			im.Hold, err = p.boolean(v, kpath)
 		case "retain":
 			im.Retain, err = p.retain(v, kpath)
+		case "mirrors":
+			mirrors = v // after url, wherever it is
 		}
 		return err
 	})
 	if err != nil {
 		return im, err
+	}
+	if mirrors != nil {
+		if im.Source != "" {
+			return im, p.errAt(keyAt["mirrors"], path, "mirrors is only for url images; a source image's mirrors go under sources.%s.mirrors", im.Source)
+		}
+		if im.Mirrors, err = p.mirrors(mirrors, child(path, "mirrors"), true, im.URL); err != nil {
+			return im, err
+		}
 	}
 	return im, p.checkImage(&im, path, k, keyAt)
 }

@@ -76,6 +76,7 @@ func loadFile(name, from string) (*Config, error) {
 //
 //	FETCHD_DIR            the image directory (relative to the working directory)
 //	FETCHD_PARALLEL       1..16
+//	FETCHD_CONNECTIONS    auto or 1..16
 //	FETCHD_PLUGIN_PATH    colon-separated plugin directories, searched before
 //	                      plugin_path (EnvPluginPath); empty elements are skipped
 //	FETCHD_OVERLAYS       colon-separated overlay directories, replacing overlays
@@ -98,6 +99,13 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			return &Error{Key: "$FETCHD_PARALLEL", Msg: "want a whole number from 1 to " + strconv.Itoa(MaxParallel) + ", got " + strconv.Quote(shorten(v, 40))}
 		}
 		c.Parallel = n
+	}
+	if v := getenv("FETCHD_CONNECTIONS"); v != "" {
+		n, err := ParseConnections(v)
+		if err != nil {
+			return &Error{Key: "$FETCHD_CONNECTIONS", Msg: err.Error()}
+		}
+		c.Connections = n
 	}
 	if v := getenv("FETCHD_PLUGIN_PATH"); v != "" {
 		c.EnvPluginPath = nil

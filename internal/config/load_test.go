@@ -380,3 +380,36 @@ func TestKeysPerReleaseAndPinnedPlugin(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectionsFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		env  string
+		want int
+		err  string
+	}{
+		"unset": {"", 4, ""},
+		"auto":  {"auto", 0, ""},
+		"one":   {"1", 1, ""},
+		"max":   {"16", 16, ""},
+		"over":  {"17", 4, `$FETCHD_CONNECTIONS: want auto or a whole number from 1 to 16, got "17"`},
+		"word":  {"fast", 4, `$FETCHD_CONNECTIONS: want auto or a whole number from 1 to 16, got "fast"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := &Config{Connections: 4}
+			err := c.ApplyEnv(env(map[string]string{"FETCHD_CONNECTIONS": tc.env}))
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if diff := cmp.Diff(tc.err, gotErr); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+			if c.Connections != tc.want {
+				t.Errorf("Connections %d, want %d", c.Connections, tc.want)
+			}
+		})
+	}
+}

@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var topKeys = []string{"dir", "update", "parallel", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "overlays", "retain", "sources", "images", "refresh", "api", "notify"}
+var topKeys = []string{"dir", "update", "parallel", "connections", "max_image_size", "idle_timeout", "plugin_path", "plugin_limits", "overlays", "retain", "sources", "images", "refresh", "api", "notify"}
 
 // Parse decodes the config file named file (as it should appear in
 // messages) with contents data. Relative paths are relative to the file's
@@ -61,6 +61,8 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.Update, err = p.policy(v, key)
 		case "parallel":
 			c.Parallel, err = p.parallel(v)
+		case "connections":
+			c.Connections, err = p.connections(v)
 		case "max_image_size":
 			c.MaxImageSize, err = p.size(v)
 		case "idle_timeout":

@@ -74,6 +74,7 @@ func TestParseEveryKey(t *testing.T) {
 		Dir:          "/srv/images",
 		Update:       Always,
 		Parallel:     16,
+		Connections:  4,
 		MaxImageSize: 512 << 20,
 		IdleTimeout:  150 * time.Second,
 		PluginLimits: PluginLimits{Memory: 256 << 20, CPU: 90 * time.Second},
@@ -83,31 +84,37 @@ func TestParseEveryKey(t *testing.T) {
 		AutoDownload: true,
 		Sources: map[string]Source{
 			"ubuntu": {
-				BaseURL: "http://mirror.lan:8080/ubuntu/", BaseURLLine: 12, HTTPHost: "mirror.lan:8080",
-				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 13, Line: 11,
+				BaseURL: "http://mirror.lan:8080/ubuntu/", BaseURLLine: 13, HTTPHost: "mirror.lan:8080",
+				Keys: []string{mustAbs(t, "testdata/placeholder-key.asc")}, KeyData: [][]byte{key}, KeysLine: 14, Line: 12,
 			},
-			"in-house2": {BaseURL: "https://images.example.com", BaseURLLine: 15, Line: 14},
+			"in-house2": {
+				BaseURL: "https://images.example.com", BaseURLLine: 17, Line: 15,
+				Mirrors: []string{"https://mirror-a.example.com/images", "http://mirror.lan:8081/in-house"},
+			},
 		},
 		Images: []Image{
-			{Name: "alpine-edge.qcow2", Source: "alpine", Release: "edge", Arch: "aarch64", Variant: "nocloud-uefi-cloudinit", Update: Never, Hold: true, Retain: 0, Line: 17},
-			{Name: "debian-13-arm.qcow2", Source: "debian", Release: "13", Arch: "arm64", Variant: "genericcloud", Update: Always, Retain: 3, Line: 25},
-			{Name: "old.raw", URL: "http://files.lan/old.raw", ChecksumFileURL: "https://files.lan/SHA256SUMS", Format: FormatRaw, Update: Notify, Retain: 3, Line: 26},
-			{Name: "ubuntu.qcow2", Source: "ubuntu", Release: "24.04", Update: Always, Retain: 3, Line: 31},
+			{Name: "alpine-edge.qcow2", Source: "alpine", Release: "edge", Arch: "aarch64", Variant: "nocloud-uefi-cloudinit", Update: Never, Hold: true, Retain: 0, Line: 19},
+			{Name: "debian-13-arm.qcow2", Source: "debian", Release: "13", Arch: "arm64", Variant: "genericcloud", Update: Always, Retain: 3, Line: 27},
+			{
+				Name: "old.raw", URL: "http://files.lan/old.raw", ChecksumFileURL: "https://files.lan/SHA256SUMS", Format: FormatRaw, Update: Notify, Retain: 3, Line: 28,
+				Mirrors: []string{"https://files.example.com/old.raw"},
+			},
+			{Name: "ubuntu.qcow2", Source: "ubuntu", Release: "24.04", Update: Always, Retain: 3, Line: 34},
 		},
 		Refresh: 30 * time.Minute,
 		API: API{Listen: "0.0.0.0:8080", Socket: "/run/fetchd/api.sock", TokenFile: mustAbs(t, "testdata/api-token"),
-			Token: "placeholder-api-token-0123456789abcdef", PublicRead: true, Line: 35},
+			Token: "placeholder-api-token-0123456789abcdef", PublicRead: true, Line: 38},
 		Notify: []Webhook{
 			{URL: "https://lab.example.com/hooks/fetchd", Events: []string{"outdated", "failed"},
-				Secret: []byte("placeholder-api-token-0123456789abcdef"), RetryFor: time.Minute, Line: 40},
+				Secret: []byte("placeholder-api-token-0123456789abcdef"), RetryFor: time.Minute, Line: 43},
 			{URL: "http://backend:3000/hooks", Events: DefaultNotifyEvents, Secret: []byte("placeholder-webhook-secret"),
-				RetryFor: DefaultRetryFor, Line: 44},
+				RetryFor: DefaultRetryFor, Line: 47},
 		},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("Load(%s) mismatch (-want +got):\n%s", file, diff)
 	}
-	if diff := cmp.Diff([]string{"files.lan:80", "mirror.lan:8080"}, c.HTTPHosts()); diff != "" {
+	if diff := cmp.Diff([]string{"files.lan:80", "mirror.lan:8080", "mirror.lan:8081"}, c.HTTPHosts()); diff != "" {
 		t.Errorf("HTTPHosts() mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // nonblock keeps opening a FIFO named as a key file from blocking.
 const nonblock = syscall.O_NONBLOCK
 
-var sourceKeys = []string{"base_url", "keys", "plugin"}
+var sourceKeys = []string{"base_url", "keys", "plugin", "mirrors"}
 
 func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 	out := map[string]Source{}
@@ -25,7 +25,8 @@ func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 			out[name] = src
 			return err
 		}
-		err := p.mapping(v, path, sourceKeys, func(key string, _, v *yaml.Node) error {
+		var mirrorsKey, mirrors *yaml.Node
+		err := p.mapping(v, path, sourceKeys, func(key string, kn, v *yaml.Node) error {
 			switch key {
 			case "base_url":
 				return p.baseURL(v, child(path, key), &src)
@@ -33,9 +34,14 @@ func (p *parser) sources(n *yaml.Node) (map[string]Source, error) {
 				return p.keys(v, child(path, key), &src)
 			case "plugin":
 				return p.plugin(v, child(path, key), &src)
+			case "mirrors":
+				mirrorsKey, mirrors = kn, v // after base_url, wherever it is
 			}
 			return nil
 		})
+		if err == nil && mirrors != nil {
+			err = p.sourceMirrors(mirrorsKey, mirrors, child(path, "mirrors"), &src)
+		}
 		out[name] = src
 		return err
 	})

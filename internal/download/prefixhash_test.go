@@ -15,7 +15,7 @@ func TestPrefixHasherFollowsFrontier(t *testing.T) {
 	t.Parallel()
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 3))
-		size := 1 + rng.Int64N(5<<20)
+		size := 1 + rng.Int64N(2<<20)
 		want := randomBytes(int(size), seed)
 		f, err := os.Create(filepath.Join(t.TempDir(), "p"))
 		if err != nil {
@@ -32,7 +32,7 @@ func TestPrefixHasherFollowsFrontier(t *testing.T) {
 		}
 		p := newPrefixHasher(f, h, start)
 		for at := start; at < size; {
-			n := min(1+rng.Int64N(3<<20), size-at)
+			n := min(1+rng.Int64N(1<<20), size-at)
 			if _, err := f.WriteAt(want[at:at+n], at); err != nil {
 				t.Fatal(err)
 			}

@@ -28,6 +28,38 @@ func (p Policy) Client() (*http.Client, error) {
 	}, nil
 }
 
+// DownloadClient is Client for image downloads over several connections:
+// HTTP/1.1 only, so that several connections are several TCP connections
+// (a server's per-connection throttle counts TCP flows; over HTTP/2 they
+// would be streams of one), and up to perHost idle connections kept per
+// host, so that a connection goes on from one range request to the next
+// instead of being closed and dialed again.
+func (p Policy) DownloadClient(perHost int) (*http.Client, error) {
+	p = p.WithDefaults()
+	tr, err := p.Transport()
+	if err != nil {
+		return nil, err
+	}
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // non-nil, empty: no HTTP/2
+	tr.MaxIdleConnsPerHost = max(perHost, 1)
+	tr.MaxIdleConns = max(tr.MaxIdleConns, 4*tr.MaxIdleConnsPerHost)
+	return &http.Client{
+		Transport:     &uaTransport{base: tr, ua: p.UserAgent},
+		CheckRedirect: p.CheckRedirect,
+	}, nil
+}
+
+// UserAgent is the User-Agent fetchd sends: it names fetchd and its
+// version, so a mirror's operator can tell who is fetching and which
+// release behaves how.
+func UserAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return DefaultUserAgent + "/" + version + " (+https://github.com/sandlabx/fetchd)"
+}
+
 // Transport returns the *http.Transport Client uses, without the
 // User-Agent wrapper.
 func (p Policy) Transport() (*http.Transport, error) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -200,5 +201,48 @@ func TestClientRedirectLoop(t *testing.T) {
 				t.Errorf("server saw %d requests, want %d", got, tc.wantHits)
 			}
 		})
+	}
+}
+
+// The download client speaks HTTP/1.1 even to a server offering HTTP/2,
+// so several connections are several TCP connections, and keeps them for
+// the next request.
+func TestDownloadClient(t *testing.T) {
+	t.Parallel()
+	var protos, conns sync.Map
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		conns.Store(r.RemoteAddr, true)
+		io.WriteString(w, r.Header.Get("User-Agent"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p := trusting(Policy{UserAgent: UserAgent("1.2.3")}, srv)
+	c, err := p.DownloadClient(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "fetchd/1.2.3 (+https://github.com/sandlabx/fetchd)" {
+			t.Errorf("User-Agent %q", body)
+		}
+	}
+	n := 0
+	protos.Range(func(k, _ any) bool {
+		if k != "HTTP/1.1" {
+			t.Errorf("server saw %v", k)
+		}
+		return true
+	})
+	conns.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Errorf("five sequential requests used %d connections, want one kept alive", n)
 	}
 }
