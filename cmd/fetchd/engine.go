@@ -7,6 +7,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/lock"
+	"github.com/sandlabx/fetchd/internal/netpolicy"
 )
 
 // session is what sync, status and verify share: the config and the
@@ -44,6 +45,7 @@ func (a *app) openEngine(cfg *config.Config, opts engine.OpenOptions) (*engine.E
 	}
 	opts.Self, opts.Builtins, opts.Plugins = self, builtinNames(), testPluginOptions
 	opts.Launcher = []string{self, launchCommand}
+	opts.UserAgent = netpolicy.UserAgent(version)
 	e, err := engine.Open(cfg, opts)
 	if err != nil {
 		return nil, err

@@ -35,12 +35,29 @@ import (
 // "installed, upstream has a newer build" whatever the cases before it did,
 // and its fault hits only its own build's URL. max_image_size is lowered
 // to 1 MiB (the images are about 200 KiB) for the cases that test the cap.
-func srvWorld(t *testing.T) *faultWorld {
+// conns is the world's connections setting; with several, segments are
+// 16 KiB, so each image is cut into several.
+func srvWorld(t *testing.T, conns int) *faultWorld {
 	t.Helper()
 	f := newFaultWorld(t)
-	f.base += "max_image_size: 1MiB\n"
+	f.base += fmt.Sprintf("max_image_size: 1MiB\nconnections: %d\n", conns)
+	if conns > 1 {
+		f.env = append(f.env, "FETCHD_TEST_MIN_SEGMENT=16384")
+	}
 	f.writeConfig()
 	return f
+}
+
+// srvModes runs the cases once per download path, each in its own world:
+// one connection (go-getter, c1) and four (ranges written at their
+// offsets, c4). Every case must hold on both.
+func srvModes(t *testing.T, cases map[string]func(*serverFault)) {
+	for _, conns := range []int{1, 4} {
+		t.Run(fmt.Sprintf("c%d", conns), func(t *testing.T) {
+			t.Parallel()
+			srvRun(t, srvWorld(t, conns), conns, cases)
+		})
+	}
 }
 
 // serverFault is one case in a shared world: upstream has a newer Debian
@@ -51,10 +68,11 @@ type serverFault struct {
 	want        []byte // the new build's image bytes
 	version     string
 	partial     string // the name of the new build's partial file
+	conns       int    // the world's connections setting
 }
 
 // srvCase publishes a newer Debian build in w for the case t.
-func srvCase(t *testing.T, w *faultWorld) *serverFault {
+func srvCase(t *testing.T, w *faultWorld, conns int) *serverFault {
 	t.Helper()
 	f := *w
 	f.t = t
@@ -70,16 +88,44 @@ func srvCase(t *testing.T, w *faultWorld) *serverFault {
 		t.Fatal("the published build has the installed build's bytes")
 	}
 	s := &serverFault{faultWorld: &f, path: upstreamURLPath("debian", b.Path), want: want, version: b.Version,
-		partial: filepath.Base(download.PartialPath("", b.Digest))}
+		partial: filepath.Base(download.PartialPath("", b.Digest)), conns: conns}
 	t.Cleanup(s.healthy)
 	return s
 }
 
 // srvRun runs the cases one after the other in w.
-func srvRun(t *testing.T, w *faultWorld, cases map[string]func(*serverFault)) {
+func srvRun(t *testing.T, w *faultWorld, conns int, cases map[string]func(*serverFault)) {
 	for name, c := range cases {
-		t.Run(name, func(t *testing.T) { c(srvCase(t, w)) })
+		t.Run(name, func(t *testing.T) { c(srvCase(t, w, conns)) })
 	}
+}
+
+// srvRange parses a request's "bytes=a-" or "bytes=a-b" against a file of
+// size bytes; ok is false for anything else.
+func srvRange(r *http.Request, size int) (first, last int, ok bool) {
+	v, found := strings.CutPrefix(r.Header.Get("Range"), "bytes=")
+	a, b, dash := strings.Cut(v, "-")
+	if !found || !dash {
+		return 0, 0, false
+	}
+	first, err := strconv.Atoi(a)
+	last = size - 1
+	if b != "" {
+		last, err = strconv.Atoi(b)
+	}
+	if err != nil || first < 0 || first > last || last >= size {
+		return 0, 0, false
+	}
+	return first, last, true
+}
+
+// srvPartial answers a range request with a correct 206 head and body
+// taken from src, the right file or another.
+func srvPartial(w http.ResponseWriter, first, last int, src []byte) {
+	w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(src)))
+	w.Header().Set("Content-Length", strconv.Itoa(last-first+1))
+	w.WriteHeader(http.StatusPartialContent)
+	_, _ = w.Write(src[first : last+1])
 }
 
 // onImage makes the server answer requests for the new build's image with
@@ -258,8 +304,7 @@ func (s *serverFault) interrupted(abort bool) int {
 // or restarts and installs the verified new build, never a mixed file.
 func TestFaultServerResume(t *testing.T) {
 	t.Parallel()
-	w := srvWorld(t)
-	srvRun(t, w, map[string]func(*serverFault){
+	srvModes(t, map[string]func(*serverFault){
 		// The body ends before Content-Length and the connection closes:
 		// the partial is kept and the next sync resumes it.
 		"short-body": func(s *serverFault) {
@@ -271,10 +316,11 @@ func TestFaultServerResume(t *testing.T) {
 				s.t.Errorf("the second sync reused %d bytes, want the %d of the partial", got, half)
 			}
 		},
-		// The connection drops mid-body; the next sync's resume (a Range
-		// request) gets other bytes than the first half came from. The
+		// The connection drops mid-body; the next sync's resume (Range
+		// requests) gets other bytes than the first half came from. The
 		// digest covers old and new bytes: the mixed partial is thrown
-		// away and one restart from zero gets the right bytes.
+		// away and one restart from zero, on one connection without a
+		// Range, gets the right bytes.
 		"reset-resume-other": func(s *serverFault) {
 			s.interrupted(true)
 			other := s.otherBytes()
@@ -283,25 +329,21 @@ func TestFaultServerResume(t *testing.T) {
 				if r.Method != http.MethodGet {
 					return false
 				}
-				rng := r.Header.Get("Range")
-				if rng == "" {
+				if r.Header.Get("Range") == "" {
 					whole.Add(1)
 					return false // the right bytes, from zero
 				}
 				ranged.Add(1)
-				off, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rng, "bytes="), "-"))
-				if err != nil || off <= 0 || off >= len(other) {
-					http.Error(w, "unexpected Range "+rng, http.StatusBadRequest)
+				first, last, ok := srvRange(r, len(other))
+				if !ok || first == 0 {
+					http.Error(w, "unexpected Range "+r.Header.Get("Range"), http.StatusBadRequest)
 					return true
 				}
-				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, len(other)-1, len(other)))
-				w.Header().Set("Content-Length", strconv.Itoa(len(other)-off))
-				w.WriteHeader(http.StatusPartialContent)
-				_, _ = w.Write(other[off:])
+				srvPartial(w, first, last, other)
 				return true
 			})
 			s.updated(s.update())
-			if ranged.Load() != 1 || whole.Load() != 1 {
+			if whole.Load() != 1 || ranged.Load() < 1 || (s.conns == 1 && ranged.Load() != 1) {
 				s.t.Errorf("the second sync sent %d Range and %d whole-file requests, want a resume then one restart from zero", ranged.Load(), whole.Load())
 			}
 		},
@@ -322,25 +364,30 @@ func TestFaultServerResume(t *testing.T) {
 			s.updated(s.update())
 		},
 		// The resume answered with 200 and the whole file (Range ignored).
+		// Over several connections that answer is the restart itself.
 		"range-200": srvBadResume(func(s *serverFault, w http.ResponseWriter, r *http.Request) bool {
 			r.Header.Del("Range")
 			return false
-		}),
-		// The resume answered 416 Range Not Satisfiable.
+		}, func(ranged, whole int32) bool { return ranged == 1 && whole == 0 }),
+		// The resume answered 416 Range Not Satisfiable. Over several
+		// connections the range from byte 0 is refused too: one
+		// connection from zero, without a Range.
 		"range-416": srvBadResume(func(s *serverFault, w http.ResponseWriter, r *http.Request) bool {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(s.want)))
 			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
 			return true
-		}),
+		}, func(ranged, whole int32) bool { return ranged == 2 && whole == 1 }),
 		// The resume answered 206 with a Content-Range that starts at 0,
-		// not at the offset asked for, and the bytes it announces.
+		// not at the offset asked for, and the bytes it announces. Over
+		// several connections every segment is answered so: one
+		// connection from zero, without a Range.
 		"range-206-wrong": srvBadResume(func(s *serverFault, w http.ResponseWriter, r *http.Request) bool {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(s.want)-1, len(s.want)))
 			w.Header().Set("Content-Length", strconv.Itoa(len(s.want)))
 			w.WriteHeader(http.StatusPartialContent)
 			_, _ = w.Write(s.want)
 			return true
-		}),
+		}, func(ranged, whole int32) bool { return ranged >= 2 && whole == 1 }),
 		// One byte every 3 s, slower than the 2 s idle timeout: the
 		// download gives up and keeps what it got; the next sync resumes
 		// from there.
@@ -383,8 +430,9 @@ func TestFaultServerResume(t *testing.T) {
 
 // srvBadResume is a case where, after an interruption, the server answers
 // the resume with answer. fetchd must refuse it before appending a byte,
-// restart from zero and succeed.
-func srvBadResume(answer func(s *serverFault, w http.ResponseWriter, r *http.Request) bool) func(*serverFault) {
+// restart from zero and succeed. On one connection that takes one Range
+// and one whole-file request; several is what several connections send.
+func srvBadResume(answer func(s *serverFault, w http.ResponseWriter, r *http.Request) bool, several func(ranged, whole int32) bool) func(*serverFault) {
 	return func(s *serverFault) {
 		s.interrupted(false)
 		var ranged, whole atomic.Int32
@@ -401,15 +449,19 @@ func srvBadResume(answer func(s *serverFault, w http.ResponseWriter, r *http.Req
 		})
 		res := s.update()
 		s.updated(res)
-		if ranged.Load() != 1 || whole.Load() != 1 {
+		switch {
+		case s.conns == 1 && (ranged.Load() != 1 || whole.Load() != 1):
 			s.t.Errorf("sent %d Range and %d whole-file requests, want one of each (resume refused, restart from zero)", ranged.Load(), whole.Load())
+		case s.conns > 1 && !several(ranged.Load(), whole.Load()):
+			s.t.Errorf("sent %d Range and %d whole-file requests over several connections", ranged.Load(), whole.Load())
 		}
 		if got := srvBytesReused(s.t, res, "debian-13.qcow2"); got != 0 {
 			s.t.Errorf("reused %d bytes after the server broke the resume, want 0", got)
 		}
 		// Refused before go-getter read the bad answer: only the restart's
-		// bytes were taken in.
-		if got, _ := srvImageField(s.t, res, "debian-13.qcow2", "bytes_transferred").(float64); int(got) != len(s.want) {
+		// bytes were taken in. (Over several connections, segments taken
+		// in before a later one was refused are thrown away too.)
+		if got, _ := srvImageField(s.t, res, "debian-13.qcow2", "bytes_transferred").(float64); int(got) < len(s.want) || (s.conns == 1 && int(got) != len(s.want)) {
 			s.t.Errorf("took in %v bytes, want only the %d of the restart", got, len(s.want))
 		}
 	}
@@ -443,8 +495,7 @@ func srvStall(headers bool, cause string) func(*serverFault) {
 // publishing during a download, which must not disturb it.
 func TestFaultServerRefuse(t *testing.T) {
 	t.Parallel()
-	w := srvWorld(t)
-	srvRun(t, w, map[string]func(*serverFault){
+	srvModes(t, map[string]func(*serverFault){
 		// The right length, the wrong bytes: a checksum mismatch, the
 		// partial deleted; a later healthy sync installs the build.
 		"wrong-bytes": func(s *serverFault) {

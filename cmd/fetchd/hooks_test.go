@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -14,6 +15,9 @@ import (
 //	FETCHD_TEST_PAUSE_BEFORE_RENAME=<file>  before renaming a verified image
 //	    into place, create <file> and wait forever (the test kills fetchd)
 //	FETCHD_TEST_QEMU_TIMEOUT=<duration>     qemu-img's timeout (default 60s)
+//	FETCHD_TEST_MIN_SEGMENT=<bytes>         the smallest segment of a download
+//	    over several connections (default 1 MiB), so small test images are
+//	    cut into several
 func init() {
 	testHooks = func(e *engine.Engine) {
 		if marker := os.Getenv("FETCHD_TEST_PAUSE_BEFORE_RENAME"); marker != "" {
@@ -21,6 +25,9 @@ func init() {
 				_ = os.WriteFile(marker, nil, 0o644)
 				select {}
 			})
+		}
+		if n, err := strconv.ParseInt(os.Getenv("FETCHD_TEST_MIN_SEGMENT"), 10, 64); err == nil && n > 0 {
+			e.Downloader.MinSegment = n
 		}
 		if d, err := time.ParseDuration(os.Getenv("FETCHD_TEST_QEMU_TIMEOUT")); err == nil {
 			e.QemuImg.Timeout = d

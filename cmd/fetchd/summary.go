@@ -52,10 +52,16 @@ func summaryDetail(r engine.Result, dir string, x explainer) string {
 	case engine.Installed, engine.Updated, engine.Replaced:
 		if r.Transferred > 0 || r.Reused > 0 {
 			moved := fmt.Sprintf("%s in %s", humanBytes(r.Transferred), roundDuration(r.Duration))
+			if r.Connections > 1 {
+				moved += fmt.Sprintf(" over %d connections", r.Connections)
+			}
 			if r.Reused > 0 {
 				moved += fmt.Sprintf(", resumed after %s", humanBytes(r.Reused))
 			}
 			parts = append(parts, moved)
+		}
+		if s := servedBy(r); s != "" {
+			parts = append(parts, textsafe.Escape(s)) // reasons quote what servers sent
 		}
 	case engine.Failed, engine.Missing, engine.Modified:
 		if r.Err != nil {
@@ -113,4 +119,25 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(100 * time.Millisecond)
+}
+
+// servedBy says which URLs served what, when a download had mirrors, and
+// why it started over on one connection, if it did.
+func servedBy(r engine.Result) string {
+	var parts []string
+	if len(r.Served) > 1 {
+		var each []string
+		for _, s := range r.Served {
+			e := fmt.Sprintf("%s %s", hostOf(s.URL), humanBytes(s.Bytes))
+			if s.Dropped != "" {
+				e += " (dropped: " + s.Dropped + ")"
+			}
+			each = append(each, e)
+		}
+		parts = append(parts, "from "+strings.Join(each, ", "))
+	}
+	if r.FellBack != "" {
+		parts = append(parts, "fell back to one connection: "+r.FellBack)
+	}
+	return strings.Join(parts, "; ")
 }

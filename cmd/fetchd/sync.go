@@ -32,6 +32,7 @@ type syncFlags struct {
 	offline     bool
 	update      string
 	lockTimeout time.Duration
+	connections string
 }
 
 func (a *app) syncCmd() *cobra.Command {
@@ -69,6 +70,8 @@ entrypoint. CMD is started only if every image is ready, or with
 	fl.BoolVar(&f.offline, "offline", false, "use only what is on disk: nothing is resolved or fetched")
 	fl.StringVar(&f.update, "update", "", "update `POLICY` for this run: never, notify or always (default: the config's)")
 	fl.DurationVar(&f.lockTimeout, "lock-timeout", 0, "give up after waiting `D` for another fetchd to release the directory (default: wait)")
+	fl.StringVar(&f.connections, "connections", "", "connections per download: auto, or `N` from 1 (one connection) to 16 (default: the config's connections, auto)")
+	_ = cmd.RegisterFlagCompletionFunc("connections", cobra.FixedCompletions([]cobra.Completion{"auto", "1", "4", "8", "16"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("update", cobra.FixedCompletions([]cobra.Completion{"never", "notify", "always"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -79,6 +82,14 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 	}
 	if f.lockTimeout < 0 {
 		return usagef("--lock-timeout: want a duration of 0 or more, got %s", f.lockTimeout)
+	}
+	conns := -1
+	if f.connections != "" {
+		n, err := config.ParseConnections(f.connections)
+		if err != nil {
+			return usagef("--connections: %v", err)
+		}
+		conns = n
 	}
 	progress := a.reporterFor()
 	s, err := a.openSession(f.offline, true)
@@ -95,6 +106,9 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		s.cfg.SetUpdate(p)
 	}
 	s.engine.LockTimeout = f.lockTimeout
+	if conns >= 0 {
+		s.cfg.Connections = conns
+	}
 	record := activity.NewRecorder(s.cfg.Dir, "sync")
 	s.engine.Reporter = teeReporter{progress, record}
 	results, err := s.engine.Sync(ctx, engine.Options{

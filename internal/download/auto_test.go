@@ -1,9 +1,13 @@
 package download
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sandlabx/fetchd/internal/netpolicy"
 )
 
 // The automatic rule, fed the rates a link would give: it needs no clock,
@@ -153,5 +157,66 @@ func TestHostSlots(t *testing.T) {
 	h.lower("a:443", 0)
 	if h.limit("a:443") != 1 {
 		t.Errorf("cap %d, want at least 1", h.limit("a:443"))
+	}
+}
+
+// A source whose connections each bring less than a quarter of the best
+// source's is dropped after two such windows in a row, never the last
+// source, and one good window clears it.
+func TestJudgeSources(t *testing.T) {
+	t.Parallel()
+	d := New(nil, netpolicy.Policy{})
+	req := Request{URL: "https://a/x", Mirrors: []string{"https://b/x", "https://c/x"}, Connections: 6}
+	r := d.newSegRun(t.Context(), req, &http.Client{}, d.Policy, "/nonexistent", newReporter(nil))
+	for _, src := range r.sources {
+		for range 2 {
+			r.workers[&worker{src: src, active: true}] = struct{}{}
+		}
+	}
+	// window feeds one second of rates (bytes per connection) and judges.
+	window := func(perConn ...int64) {
+		win := &window{src: r.srcBytes()}
+		for i, s := range r.sources {
+			s.bytes += 2 * perConn[i]
+		}
+		r.mu.Lock()
+		r.judgeSources(win, 1)
+		r.mu.Unlock()
+	}
+	dropped := func() []bool {
+		var out []bool
+		for _, s := range r.sources {
+			out = append(out, s.dropped != "")
+		}
+		return out
+	}
+	window(100, 90, 10) // c slow once
+	if diff := cmp.Diff([]bool{false, false, false}, dropped()); diff != "" {
+		t.Fatalf("after one slow window (-want +got):\n%s", diff)
+	}
+	window(100, 90, 50) // c fine again
+	window(100, 90, 10) // slow once more: the count started over
+	if diff := cmp.Diff([]bool{false, false, false}, dropped()); diff != "" {
+		t.Fatalf("after slow, fine, slow (-want +got):\n%s", diff)
+	}
+	window(100, 90, 10) // twice running: dropped
+	if diff := cmp.Diff([]bool{false, false, true}, dropped()); diff != "" {
+		t.Fatalf("after two slow windows (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.sources[2].dropped, "too slow") {
+		t.Errorf("dropped for %q", r.sources[2].dropped)
+	}
+	// With c gone, b is slow against a twice: dropped; a is never judged
+	// alone.
+	for range 3 {
+		for w := range r.workers {
+			if w.src.dropped != "" {
+				delete(r.workers, w)
+			}
+		}
+		window(100, 5, 0)
+	}
+	if diff := cmp.Diff([]bool{false, true, true}, dropped()); diff != "" {
+		t.Fatalf("the last source must stay (-want +got):\n%s", diff)
 	}
 }

@@ -18,6 +18,10 @@ type stats struct {
 	// Shared names the other image of this run whose build this one is,
 	// when two images are one artifact.
 	Shared bool
+	// Connections, Served and FellBack are the download's (see Result).
+	Connections int
+	Served      []download.SourceStat
+	FellBack    string
 }
 
 // install makes art a build: the one already committed if there is one
@@ -51,19 +55,23 @@ func (r *run) install(ctx context.Context, im config.Image, art sdk.Artifact) (s
 	r.e.reporter().Event(Event{Kind: Downloading, Image: im.Name, URL: art.URL, Total: art.Size})
 	wb := newWriteback(download.PartialPath(partialDir, art.Digest))
 	defer wb.close()
+	conns, mirrors := r.e.downloadPlan(im, art)
 	res, err := r.e.Downloader.Download(ctx, download.Request{
-		URL:        art.URL,
-		PartialDir: partialDir,
-		Digest:     art.Digest,
-		Size:       art.Size,
-		MaxSize:    maxSize,
-		Transport:  r.e.transport(im),
+		Connections: conns,
+		Mirrors:     mirrors,
+		URL:         art.URL,
+		PartialDir:  partialDir,
+		Digest:      art.Digest,
+		Size:        art.Size,
+		MaxSize:     maxSize,
+		Transport:   r.e.transport(im),
 		Progress: func(p download.Progress) {
 			wb.kick()
 			r.e.reporter().Event(Event{Kind: Progress, Image: im.Name, Done: p.Done, Total: p.Total, Reused: p.Reused})
 		},
 	})
 	st.Transferred, st.Reused = res.Transferred, res.Reused
+	st.Connections, st.Served, st.FellBack = res.Connections, res.Sources, res.FellBack
 	if err != nil {
 		return state.Build{}, st, err
 	}

@@ -45,6 +45,9 @@ type OpenOptions struct {
 	Launcher []string
 	// Plugins adjusts the plugin host's options (tests shorten deadlines).
 	Plugins func(*pluginhost.Options)
+	// UserAgent is sent with every request (netpolicy.UserAgent names
+	// fetchd and its version); "" means netpolicy.DefaultUserAgent.
+	UserAgent string
 }
 
 // Open builds everything a command needs from the config, in one place:
@@ -54,6 +57,7 @@ type OpenOptions struct {
 // image's source exists. Close the Engine when done.
 func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 	policy := NetworkPolicy(cfg)
+	policy.UserAgent = opts.UserAgent
 	if h := urlrule.HTTPHostPort(opts.ExtraHTTPBase); h != "" {
 		policy.AllowHTTP = append(policy.AllowHTTP, h)
 	}
@@ -78,6 +82,13 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		reg.Close()
 		return nil, err
 	}
+	// Images over several connections at once: HTTP/1.1, idle connections
+	// kept per host up to the per-host cap.
+	dlClient, err := policy.DownloadClient(download.MaxConnectionsPerHost)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
 	// The oci source is the host's own: registry credentials stay here.
 	ociSource, err := oci.NewSource(cfg, policy)
 	if err != nil {
@@ -99,7 +110,7 @@ func Open(cfg *config.Config, opts OpenOptions) (*Engine, error) {
 		Sources:     registrySources{reg},
 		HostSources: map[string]HostSource{config.OCISourceName: ociSource},
 		Metadata:    fetcher,
-		Downloader:  download.New(client, policy),
+		Downloader:  download.New(dlClient, policy),
 		QemuImg:     &qemuimg.Runner{},
 		Arch:        runtime.GOARCH,
 		Store:       st,

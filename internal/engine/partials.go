@@ -21,6 +21,7 @@ func (r *run) cleanPartials(results []Result) {
 		}
 		if res.Upstream != nil {
 			keep[filepath.Base(download.PartialPath("", res.Upstream.Digest))] = true
+			keep[filepath.Base(download.StatePath("", res.Upstream.Digest))] = true
 		}
 	}
 	for _, name := range r.stalePartials(keep) {
@@ -39,7 +40,7 @@ func (r *run) stalePartials(keep map[string]bool) []string {
 		if keep[e.Name] || e.Stat.Mode&0o170000 == 0o040000 {
 			continue
 		}
-		if strings.HasSuffix(e.Name, ".part") || strings.HasSuffix(e.Name, ".adopt") || strings.HasPrefix(e.Name, ".") {
+		if strings.HasSuffix(e.Name, ".part") || strings.HasSuffix(e.Name, ".adopt") || strings.HasSuffix(e.Name, download.StateSuffix) || strings.HasPrefix(e.Name, ".") {
 			out = append(out, e.Name)
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/sdk"
 )
@@ -74,7 +75,15 @@ type Result struct {
 	// earlier interrupted download.
 	Transferred int64
 	Reused      int64
-	Duration    time.Duration
+	// Connections is the most connections the download had open at once
+	// (0: none, or the one go-getter connection).
+	Connections int
+	// Served says how many bytes each URL of the download (its URL first,
+	// then its mirrors) served, and why one was dropped.
+	Served []download.SourceStat
+	// FellBack says why the download started over on one connection.
+	FellBack string
+	Duration time.Duration
 	// MovedAside lists where files found at the name were moved (kept in
 	// the private directory, never deleted).
 	MovedAside []string

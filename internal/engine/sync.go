@@ -161,6 +161,7 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 		var err error
 		b, st, err = r.install(ctx, im, art)
 		res.Transferred, res.Reused = st.Transferred, st.Reused
+		res.Connections, res.Served, res.FellBack = st.Connections, st.Served, st.FellBack
 		if err != nil {
 			res.Outcome, res.Err = Failed, err
 			if l.build == buildOK {
@@ -247,7 +248,7 @@ func (r *run) target(ctx context.Context, im config.Image) (sdk.Artifact, error)
 	req.OnFetch = rec.onFetch
 	art, err := src.Resolve(ctx, req)
 	if err != nil {
-		return sdk.Artifact{}, err
+		return r.e.fromMirrors(ctx, src, req, sc, &rec, err)
 	}
 	if key != "" {
 		r.remember(key, art, rec.snapshot())

@@ -31,10 +31,17 @@ type Image struct {
 	UpstreamURL      string   `json:"upstream_url,omitempty"`
 	BytesTransferred int64    `json:"bytes_transferred,omitempty"`
 	BytesReused      int64    `json:"bytes_reused,omitempty"`
-	Seconds          float64  `json:"seconds,omitempty"`
-	Error            string   `json:"error,omitempty"`
-	ErrorDetail      []string `json:"error_detail,omitempty"`
-	Note             string   `json:"note,omitempty"`
+	// Connections, Served and FellBack describe the download: the most
+	// connections open at once, what each URL (the primary, then its
+	// mirrors) served and why one was dropped, and why it started over on
+	// one connection.
+	Connections int      `json:"connections,omitempty"`
+	Served      []Served `json:"served,omitempty"`
+	FellBack    string   `json:"fell_back,omitempty"`
+	Seconds     float64  `json:"seconds,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	ErrorDetail []string `json:"error_detail,omitempty"`
+	Note        string   `json:"note,omitempty"`
 	// Published is the publisher's record of an image installed from an
 	// OCI registry.
 	Published *state.Published `json:"published,omitempty"`
@@ -80,7 +87,19 @@ func FromResult(r engine.Result) Image {
 	if p := r.Pending; p != nil {
 		j.PendingVersion, j.PendingPath = p.Version, r.PendingPath
 	}
+	j.Connections, j.FellBack = r.Connections, textsafe.Escape(r.FellBack)
+	for _, s := range r.Served {
+		j.Served = append(j.Served, Served{URL: s.URL, Bytes: s.Bytes, Dropped: textsafe.Escape(s.Dropped)})
+	}
 	return j
+}
+
+// Served is one URL's part in a download: its bytes in the file, and why
+// it was dropped ("" if it was not).
+type Served struct {
+	URL     string `json:"url"`
+	Bytes   int64  `json:"bytes"`
+	Dropped string `json:"dropped,omitempty"`
 }
 
 // FromResults encodes results in their order (never nil: an empty list is
