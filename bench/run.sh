@@ -9,8 +9,12 @@
 #
 # Everything is served by nginx on 127.0.0.1: one server as fast as
 # loopback allows, one that caps every connection at 200 MB/s
-# (limit_rate 200m), the realistic case. Results go to stdout and to
-# bench/out/results.md.
+# (limit_rate 200m), the realistic case, and one that caps every
+# connection at 25 MB/s (limit_rate 25m), a public mirror on a bad day,
+# where fetchd's connections are compared with aria2c's. A second nginx
+# serving the same files at 25 MB/s is a mirror that fails half-way.
+# Results go to stdout and to bench/out/results.md. aria2c (Debian's
+# aria2) is needed for the throttled part; THROTTLE_RUNS sets its runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,8 +26,12 @@ NOOP_RUNS=${NOOP_RUNS:-30}
 FAST_PORT=${FAST_PORT:-38471}
 CAPPED_PORT=${CAPPED_PORT:-38472}
 CAP=${CAP:-200m}
+SLOW_PORT=${SLOW_PORT:-38473}
+MIRROR_PORT=${MIRROR_PORT:-38474}
+SLOW_CAP=${SLOW_CAP:-25m}
+THROTTLE_RUNS=${THROTTLE_RUNS:-3}
 
-for tool in nginx curl qemu-img sha256sum bc; do
+for tool in nginx curl qemu-img sha256sum bc aria2c; do
   command -v "$tool" >/dev/null || { echo "bench: needs $tool" >&2; exit 2; }
 done
 
@@ -32,8 +40,10 @@ chmod 755 "$WORK"   # nginx workers run as another user
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 NGINX_PID=
+MIRROR_PID=
 cleanup() {
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  [ -n "$MIRROR_PID" ] && kill "$MIRROR_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -74,13 +84,44 @@ http {
   types { application/octet-stream qcow2; text/plain SHA256SUMS; }
   server { listen 127.0.0.1:$FAST_PORT; root $WORK/srv; }
   server { listen 127.0.0.1:$CAPPED_PORT; root $WORK/srv; limit_rate $CAP; }
+  server { listen 127.0.0.1:$SLOW_PORT; root $WORK/srv; limit_rate $SLOW_CAP; }
 }
 EOF
+# The mirror: its own nginx, so that stopping it half-way (fast shutdown:
+# every connection closed) leaves the other servers alone.
+mkdir -p "$WORK/mirror"
+cat > "$WORK/mirror/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $WORK/mirror/nginx.pid;
+error_log $WORK/mirror/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  types { application/octet-stream qcow2; }
+  server { listen 127.0.0.1:$MIRROR_PORT; root $WORK/srv; limit_rate $SLOW_CAP; }
+}
+EOF
+start_mirror() {
+  nginx -c "$WORK/mirror/nginx.conf" -p "$WORK/mirror" &
+  MIRROR_PID=$!
+  for _ in $(seq 50); do curl -fs -o /dev/null -r 0-0 "http://127.0.0.1:$MIRROR_PORT/big.qcow2" && return; sleep 0.1; done
+  echo "bench: the mirror nginx did not start" >&2; exit 1
+}
+stop_mirror() { # fast shutdown: nginx closes every connection at once
+  [ -n "$MIRROR_PID" ] && kill -TERM "$MIRROR_PID" 2>/dev/null || true
+  wait "$MIRROR_PID" 2>/dev/null || true
+  MIRROR_PID=
+}
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 NGINX_PID=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$FAST_PORT/SHA256SUMS" >/dev/null && break; sleep 0.1; done
 FAST=http://127.0.0.1:$FAST_PORT
 CAPPED=http://127.0.0.1:$CAPPED_PORT
+SLOW=http://127.0.0.1:$SLOW_PORT
+MIRROR=http://127.0.0.1:$MIRROR_PORT
 
 # --- helpers ---------------------------------------------------------------
 now() { date +%s.%N; }
@@ -92,7 +133,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 config() { # file base image...: a config with direct-URL images from base
   local file=$1 base=$2; shift 2
-  { echo "dir: $WORK/images"; echo "images:"
+  { echo "dir: $WORK/images"; [ -n "${CONNS:-}" ] && echo "connections: $CONNS"; echo "images:"
     for im in "$@"; do
       echo "  $im:"
       echo "    url: $base/$im"
@@ -105,15 +146,25 @@ cat "$WORK"/srv/*.qcow2 >/dev/null
 
 config "$WORK/big.yaml" "$FAST" big.qcow2
 config "$WORK/big-capped.yaml" "$CAPPED" big.qcow2
+CONNS=1 config "$WORK/big-1.yaml" "$FAST" big.qcow2
+CONNS=1 config "$WORK/big-capped-1.yaml" "$CAPPED" big.qcow2
+config "$WORK/big-slow.yaml" "$SLOW" big.qcow2
+config "$WORK/big-mirrors.yaml" "$SLOW" big.qcow2
+echo "    mirrors: [$MIRROR/big.qcow2]" >> "$WORK/big-mirrors.yaml"
+allocated() { # bytes the partial holds (its blocks: a file written out of order has holes)
+  find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%b\n' 2>/dev/null | head -1 | awk '{print $1*512}'
+}
 
 # --- 1. cold sync of one image vs curl ---------------------------------------
 log "cold sync vs curl, ${SIZE_MIB} MiB, $RUNS runs each, fast server"
-: > "$WORK/t.curl"; : > "$WORK/t.fetchd"; : > "$WORK/t.chain"; : > "$WORK/t.sha"; : > "$WORK/t.curlsync"; : > "$WORK/t.disk"
+: > "$WORK/t.curl"; : > "$WORK/t.fetchd"; : > "$WORK/t.fetchd1"; : > "$WORK/t.chain"; : > "$WORK/t.sha"; : > "$WORK/t.curlsync"; : > "$WORK/t.disk"
 for _ in $(seq "$RUNS"); do
   fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$FAST/big.qcow2"; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.curl"
   fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big.yaml" --quiet; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.fetchd"
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big-1.yaml" --quiet; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.fetchd1"
   fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$FAST/big.qcow2" && sync "$WORK/dl/big.qcow2"; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.curlsync"
   fresh; t0=$(now)
@@ -130,17 +181,66 @@ for _ in $(seq "$RUNS"); do
   dd if="$WORK/srv/big.qcow2" of="$WORK/dl/big.qcow2" bs=1M conv=fsync status=none; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.disk"
 done
-CURL=$(median < "$WORK/t.curl"); CURLSYNC=$(median < "$WORK/t.curlsync"); FD=$(median < "$WORK/t.fetchd"); CHAIN=$(median < "$WORK/t.chain"); SHA=$(median < "$WORK/t.sha"); DISK=$(median < "$WORK/t.disk")
+CURL=$(median < "$WORK/t.curl"); CURLSYNC=$(median < "$WORK/t.curlsync"); FD=$(median < "$WORK/t.fetchd"); FD1=$(median < "$WORK/t.fetchd1"); CHAIN=$(median < "$WORK/t.chain"); SHA=$(median < "$WORK/t.sha"); DISK=$(median < "$WORK/t.disk")
 
 log "the same on the server capped at $CAP per connection"
-: > "$WORK/t.curlc"; : > "$WORK/t.fetchdc"
+: > "$WORK/t.curlc"; : > "$WORK/t.fetchdc"; : > "$WORK/t.fetchdc1"
 for _ in $(seq "$RUNS"); do
   fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$CAPPED/big.qcow2"; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.curlc"
   fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big-capped.yaml" --quiet; t1=$(now)
   echo "$t1 - $t0" | bc >> "$WORK/t.fetchdc"
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big-capped-1.yaml" --quiet; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.fetchdc1"
 done
-CURLC=$(median < "$WORK/t.curlc"); FDC=$(median < "$WORK/t.fetchdc")
+CURLC=$(median < "$WORK/t.curlc"); FDC=$(median < "$WORK/t.fetchdc"); FDC1=$(median < "$WORK/t.fetchdc1")
+
+alive
+# --- 1b. a throttled link: 25 MB/s per connection ---------------------------
+log "the same at $SLOW_CAP per connection: fetchd (automatic) vs curl, aria2c -x4, aria2c -x16; $THROTTLE_RUNS runs"
+: > "$WORK/t.curls"; : > "$WORK/t.fetchds"; : > "$WORK/t.aria4"; : > "$WORK/t.aria16"; : > "$WORK/t.mirrors"; : > "$WORK/n.conns"
+aria() { # connections: aria2c into dl/, as the issue measured it (unverified)
+  aria2c -q -x"$1" -s"$1" -k1M --allow-overwrite=true --auto-file-renaming=false -d "$WORK/dl" -o big.qcow2 "$SLOW/big.qcow2"
+}
+for _ in $(seq "$THROTTLE_RUNS"); do
+  fresh; t0=$(now); curl -fsS -o "$WORK/dl/big.qcow2" "$SLOW/big.qcow2"; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.curls"
+  fresh; t0=$(now); aria 4; t1=$(now); echo "$t1 - $t0" | bc >> "$WORK/t.aria4"
+  fresh; t0=$(now); aria 16; t1=$(now); echo "$t1 - $t0" | bc >> "$WORK/t.aria16"
+  fresh; t0=$(now); "$FETCHD" sync --config "$WORK/big-slow.yaml" --json > "$WORK/slow.json"; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$WORK/t.fetchds"
+  grep -o '"connections": [0-9]*' "$WORK/slow.json" | grep -o '[0-9]*$' >> "$WORK/n.conns"
+  # Two mirrors, the second stopped once half the image is in: fetchd
+  # drops it and finishes from the first.
+  start_mirror
+  fresh; t0=$(now)
+  "$FETCHD" sync --config "$WORK/big-mirrors.yaml" --json > "$WORK/mirrors.json" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    a=$(allocated); [ -n "$a" ] && [ "$a" -ge $(( BIG_BYTES / 2 )) ] && { stop_mirror; break; }
+    sleep 0.02
+  done
+  wait "$pid"; t1=$(now)
+  stop_mirror
+  echo "$t1 - $t0" | bc >> "$WORK/t.mirrors"
+  grep -q '"dropped"' "$WORK/mirrors.json" || { echo "bench: the stopped mirror was not dropped:" >&2; cat "$WORK/mirrors.json" >&2; exit 1; }
+done
+CURLS=$(median < "$WORK/t.curls"); FDS=$(median < "$WORK/t.fetchds"); ARIA4=$(median < "$WORK/t.aria4"); ARIA16=$(median < "$WORK/t.aria16")
+MIRRORS=$(median < "$WORK/t.mirrors"); CONNS_USED=$(sort -n "$WORK/n.conns" | tr '\n' ' ' | sed 's/ $//')
+MIRROR_SERVED=$(tr -d '\n ' < "$WORK/mirrors.json" | grep -o '"served":\[[^]]*\]' | head -1)
+
+log "peak RSS of fetchd during the throttled sync"
+fresh
+"$FETCHD" sync --config "$WORK/big-slow.yaml" --quiet &
+pid=$!
+HWMS=0
+while kill -0 "$pid" 2>/dev/null; do
+  v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+  [ -n "$v" ] && HWMS=$v
+  sleep 0.05
+done
+wait "$pid"
+HWMS_MIB=$(awk -v k="$HWMS" 'BEGIN {printf "%.1f", k/1024}')
 
 alive
 # --- 2. peak RSS while downloading ------------------------------------------
@@ -187,14 +287,14 @@ fresh
 pid=$!
 half=$(( BIG_BYTES / 2 ))
 while kill -0 "$pid" 2>/dev/null; do
-  part=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' 2>/dev/null | head -1 || true)
+  part=$(allocated)
   [ -n "$part" ] && [ "$part" -ge "$half" ] && break
   sleep 0.02
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 alive
-KILLED_AT=$(find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%s\n' | head -1)
+KILLED_AT=$(allocated)
 "$FETCHD" sync --config "$WORK/big-capped.yaml" --json > "$WORK/resume.json"
 RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[0-9]*$')
 RESUMED_PCT=$(awk -v a="$RESUMED" -v b="$BIG_BYTES" 'BEGIN {printf "%.1f", 100*a/b}')
@@ -221,7 +321,7 @@ if command -v strace >/dev/null; then
 fi
 
 # --- report ------------------------------------------------------------------
-for v in CURL CURLSYNC FD CHAIN SHA DISK CURLC FDC PAR SLOWEST; do
+for v in CURL CURLSYNC FD FD1 CHAIN SHA DISK CURLC FDC FDC1 PAR SLOWEST CURLS FDS ARIA4 ARIA16 MIRRORS; do
   eval "$v=\$(awk -v x=\"\$$v\" 'BEGIN {printf \"%.2f\", x}')"
 done
 MIBS() { awk -v s="$1" -v b="$BIG_BYTES" 'BEGIN {printf "%.0f MiB/s", b/1048576/s}'; }
@@ -237,11 +337,20 @@ MIBS() { awk -v s="$1" -v b="$BIG_BYTES" 'BEGIN {printf "%.0f MiB/s", b/1048576/
   echo "| same, vs curl + sha256sum -c + qemu-img check | ${FD}s | ${CHAIN}s | $(ratio "$FD" "$CHAIN") | < 1 |"
   echo "| same, vs the disk floor: dd conv=fsync of the file from the page cache | ${FD}s | ${DISK}s ($(MIBS "$DISK")) | $(ratio "$FD" "$DISK") | |"
   echo "| sha256sum (coreutils) of the file alone | | ${SHA}s ($(MIBS "$SHA")) | | |"
+  echo "| same, --connections 1 (go-getter) | ${FD1}s | curl -o ${CURL}s | $(ratio "$FD1" "$CURL") | |"
   echo "| cold sync, server capped at $CAP per connection | ${FDC}s ($(MIBS "$FDC")) | curl -o ${CURLC}s ($(MIBS "$CURLC")) | $(ratio "$FDC" "$CURLC") | ≤ 1.15 |"
+  echo "| same, --connections 1 (go-getter) | ${FDC1}s | curl -o ${CURLC}s | $(ratio "$FDC1" "$CURLC") | |"
+  echo "| cold sync, server capped at $SLOW_CAP per connection (automatic: $CONNS_USED connections) | ${FDS}s ($(MIBS "$FDS")) | aria2c -x16 -s16 ${ARIA16}s ($(MIBS "$ARIA16")) | $(ratio "$FDS" "$ARIA16") | ≤ 1.0 |"
+  echo "| same, vs aria2c -x4 -s4 | ${FDS}s | ${ARIA4}s | $(ratio "$FDS" "$ARIA4") | |"
+  echo "| same, vs curl -o | ${FDS}s | ${CURLS}s | $(ratio "$FDS" "$CURLS") | |"
+  echo "| two $SLOW_CAP mirrors, one stopped half-way | ${MIRRORS}s | the single healthy mirror ${FDS}s | $(ratio "$MIRRORS" "$FDS") | ≤ 1.2 |"
   echo "| peak RSS of fetchd while downloading | ${HWM_MIB} MiB | | | ≤ 64 MiB |"
+  echo "| peak RSS of fetchd, throttled link (most connections) | ${HWMS_MIB} MiB | | | ≤ 64 MiB |"
   echo "| 3 × ${PAR_MIB} MiB in parallel, capped server | ${PAR}s | slowest alone ${SLOWEST}s | $(ratio "$PAR" "$SLOWEST") | ≤ 1.3 |"
   echo "| SIGKILL at $KILLED_AT bytes, then sync | transferred $RESUMED bytes | image $BIG_BYTES bytes | ${RESUMED_PCT}% | ≤ 55% |"
   echo "| no-op sync, three default images (replicas) | ${NOOP_MS} ms | | | ≤ 150 ms |"
   echo "| no-op sync --offline | ${OFF_MS} ms | | | ≤ 50 ms |"
   echo "| image bytes read by a no-op sync | $READS | | | 0 |"
+  echo
+  echo "Last mirrors run, who served what: \`$MIRROR_SERVED\`"
 } | tee "$OUT/results.md"

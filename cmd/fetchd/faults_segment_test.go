@@ -331,6 +331,48 @@ func TestFaultMirrors(t *testing.T) {
 				s.t.Errorf("served %+v, want the mirror dropped and the primary serving it all", rec.Served)
 			}
 		},
+		// Ubuntu signs its checksums: when the primary stops answering,
+		// the mirror's metadata is taken once its signature verifies, and
+		// the newer build comes from the mirror.
+		"signed-metadata": func(s *serverFault) {
+			const ub = "ubuntu-24-lts.qcow2"
+			b, err := s.world.Ubuntu.Publish("24.04", runtime.GOARCH, "server")
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			// The replica writes streams files with one fixed mtime; a
+			// conditional request must see them changed, as upstream's.
+			now := time.Now()
+			streams, _ := filepath.Glob(filepath.Join(s.world.Root, "ubuntu", "*", "streams", "v1", "*"))
+			for _, p := range streams {
+				if err := os.Chtimes(p, now, now); err != nil {
+					s.t.Fatal(err)
+				}
+			}
+			s.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasPrefix(r.URL.Path, "/upstream/ubuntu/") {
+					http.Error(w, "down", http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			})
+			res := s.update()
+			s.check(res, expect{code: 0, changed: []string{ub, "debian-13.qcow2"}})
+			if got := res.summary[ub]; got != "updated" {
+				s.t.Fatalf("%s ended %q, want updated\n%s", ub, got, res.stderr)
+			}
+			if rec := segRecord(s.t, res, ub); !strings.HasPrefix(rec.URL, m.mirror.URL) {
+				s.t.Errorf("installed from %s, want the mirror %s", rec.URL, m.mirror.URL)
+			}
+			if v := srvImageField(s.t, res, ub, "version"); v != b.Version {
+				s.t.Errorf("version %v, want %s", v, b.Version)
+			}
+			if sig, _ := srvImageField(s.t, res, ub, "signature").(string); !strings.HasPrefix(sig, "verified") {
+				s.t.Errorf("signature %q, want verified", sig)
+			}
+			s.good[ub] = s.read(ub)
+			s.good["debian-13.qcow2"] = s.read("debian-13.qcow2")
+		},
 		// Debian's metadata is unsigned: when the primary stops serving
 		// it, a mirror's copy cannot vouch for the digest. The installed
 		// build stays, reported present with why.
@@ -352,45 +394,4 @@ func TestFaultMirrors(t *testing.T) {
 			}
 		},
 	})
-}
-
-// TestFaultMirrorSignedMetadata: Ubuntu signs its checksums, so when the
-// primary stops answering, the mirror's metadata is taken once its
-// signature verifies, and the build comes from the mirror.
-func TestFaultMirrorSignedMetadata(t *testing.T) {
-	t.Parallel()
-	m := newMirrorWorld(t)
-	b, err := m.world.Ubuntu.Publish("24.04", runtime.GOARCH, "server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	streams, _ := filepath.Glob(filepath.Join(m.world.Root, "ubuntu", "*", "streams", "v1", "*"))
-	for _, p := range streams {
-		if err := os.Chtimes(p, now, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
-		if strings.HasPrefix(r.URL.Path, "/upstream/ubuntu/") {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
-	res := m.syncJSON("--update", "always")
-	m.check(res, expect{code: 0, changed: []string{"ubuntu-24-lts.qcow2"}})
-	if got := res.summary["ubuntu-24-lts.qcow2"]; got != "updated" {
-		t.Fatalf("ubuntu-24-lts.qcow2 ended %q, want updated\n%s", got, res.stderr)
-	}
-	rec := segRecord(t, res, "ubuntu-24-lts.qcow2")
-	if !strings.HasPrefix(rec.URL, m.mirror.URL) {
-		t.Errorf("installed from %s, want the mirror %s", rec.URL, m.mirror.URL)
-	}
-	if v := srvImageField(t, res, "ubuntu-24-lts.qcow2", "version"); v != b.Version {
-		t.Errorf("version %v, want %s", v, b.Version)
-	}
-	if sig, _ := srvImageField(t, res, "ubuntu-24-lts.qcow2", "signature").(string); !strings.HasPrefix(sig, "verified") {
-		t.Errorf("signature %q, want verified", sig)
-	}
 }

@@ -25,7 +25,9 @@ type connRule interface {
 
 // autoRule starts with one connection and doubles while doubling pays:
 // a step is kept when the connections it added delivered at least
-// keepShare of what the ones before them did each. When a step pays less,
+// keepShare of what the ones before them did each; a step that scaled
+// almost perfectly (fastShare) is followed by quadrupling, so a link that
+// caps each connection is filled in few steps. When a step pays less,
 // the rule settles on the connections that paid for themselves (the
 // earlier count plus the added connections' worth) and stops
 // probing. One connection that fills the link stays one connection.
@@ -43,6 +45,10 @@ type autoRule struct {
 // connection must bring for the step to stand.
 const keepShare = 0.75
 
+// fastShare is the gain per added connection above which the next step
+// quadruples.
+const fastShare = 0.9
+
 func newAutoRule(max int) *autoRule {
 	return &autoRule{max: max, cur: 1}
 }
@@ -55,14 +61,17 @@ func (a *autoRule) observe(s rateSample) int {
 	}
 	if a.baseN == 0 {
 		a.base, a.baseN = s.rate, s.conns
-		return a.grow()
+		return a.grow(2)
 	}
 	perConn := a.base / float64(a.baseN)
 	gained := (s.rate - a.base) / perConn // connections' worth the step added
 	added := float64(a.cur - a.baseN)
 	if gained >= keepShare*added {
 		a.base, a.baseN = s.rate, a.cur
-		return a.grow()
+		if gained >= fastShare*added {
+			return a.grow(4)
+		}
+		return a.grow(2)
 	}
 	n := a.baseN
 	if gained > 0 {
@@ -73,13 +82,14 @@ func (a *autoRule) observe(s rateSample) int {
 	return a.cur
 }
 
-// grow doubles the connections asked for, up to max; at max it settles.
-func (a *autoRule) grow() int {
+// grow multiplies the connections asked for by f, up to max; at max it
+// settles.
+func (a *autoRule) grow(f int) int {
 	if a.cur >= a.max {
 		a.settled = true
 		return a.cur
 	}
-	a.cur = min(a.cur*2, a.max)
+	a.cur = min(a.cur*f, a.max)
 	return a.cur
 }
 

@@ -30,17 +30,28 @@ func TestAutoRule(t *testing.T) {
 			max:   16,
 			wants: []int{2, 1, 1},
 		},
-		"capped per connection: doubles to the cap": {
+		"capped per connection: quadruples to the cap": {
 			rate:  link(25, 1e9),
 			max:   16,
-			wants: []int{2, 4, 8, 16, 16, 16},
+			wants: []int{2, 8, 16, 16, 16},
 		},
 		"25 per connection, 325 total (aria2c -x16's link here)": {
 			// 8 connections give 200, 16 give 325: 5 connections' worth
 			// for 8 added is not worth 8; it settles on 8+5.
 			rate:  link(25, 325),
 			max:   16,
-			wants: []int{2, 4, 8, 16, 13, 13},
+			wants: []int{2, 8, 16, 13, 13},
+		},
+		"scaling that fades: doubles, then settles": {
+			// Each connection after the second brings 80% of one.
+			rate:  func(n int) float64 { return 100 + 100*min(float64(n-1), 1) + 80*max(float64(n-2), 0) },
+			max:   16,
+			wants: []int{2, 8, 16, 16},
+		},
+		"a fifth connection's worth": {
+			rate:  link(25, 110),
+			max:   16,
+			wants: []int{2, 8, 4, 4},
 		},
 		"200 per connection, 330 total (the disk)": {
 			// The second connection brings 0.65 of one: kept, no more.
@@ -52,6 +63,11 @@ func TestAutoRule(t *testing.T) {
 			rate:  link(25, 1e9),
 			max:   3,
 			wants: []int{2, 3, 3},
+		},
+		"80% scaling: doubles": {
+			rate:  func(n int) float64 { return 100 * (1 + 0.8*float64(n-1)) },
+			max:   16,
+			wants: []int{2, 4, 8, 16, 16},
 		},
 		"cap of one": {
 			rate:  link(25, 1e9),
@@ -97,8 +113,8 @@ func TestAutoRuleIgnoresPartialSamples(t *testing.T) {
 			t.Errorf("observe(%+v) = %d, want it ignored (2)", s, got)
 		}
 	}
-	if got := r.observe(rateSample{conns: 2, rate: 50}); got != 4 {
-		t.Errorf("a full sample at 2 connections: %d, want 4", got)
+	if got := r.observe(rateSample{conns: 2, rate: 50}); got != 8 {
+		t.Errorf("a full sample at 2 connections, scaling perfectly: %d, want 8", got)
 	}
 }
 

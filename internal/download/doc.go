@@ -1,6 +1,7 @@
-// Package download fetches one image into a partial file with go-getter v2,
-// hashing while it streams, and resumes an interrupted download without
-// ever trusting the old bytes.
+// Package download fetches one image into a partial file, hashing while the
+// bytes arrive, over several connections (and mirrors) when the server
+// answers ranges, and resumes an interrupted download without ever trusting
+// the old bytes.
 //
 // It is for the host's sync loop: it calls Download with a URL that already
 // passed netpolicy.CheckURL and urlrule.Check, an expected digest and size,
@@ -9,7 +10,26 @@
 // (qcow2 header, qemu-img), fsyncs and renames into place. Download never
 // writes outside Request.PartialDir and never installs anything.
 //
-// How go-getter is held (SECURITY.md, "go-getter"):
+// Over several connections (Request.Connections 0, automatic, or 2..16;
+// segment.go and the files around it): a first request for everything from
+// the first missing byte tells the file's size and whether the server does
+// ranges. A span table (spans.go) hands out the file in chunks, lowest
+// first; each connection asks for its chunk with a Range, checks the answer
+// (segcheck.go), and writes it with pwrite at its offset; near the end, a
+// free connection takes the upper half of the largest span left. One hasher
+// (prefixhash.go) follows the written prefix, reading it back from the page
+// cache, so the digest is ready when the last byte is. The automatic rule
+// (auto.go) starts with one connection and doubles while the total rate
+// grows; it is fed rate samples and needs no clock, so it is tested with
+// plain numbers. Mirrors (Request.Mirrors) are more URLs of the same file:
+// connections go to the server with the fewest, and one that fails or is
+// much slower than another is dropped for the download. An interrupted
+// download keeps a resume state next to the partial (segstate.go): which
+// spans are written, and what each server said about the file. Answers
+// that cannot be trusted end in one connection from byte 0 through the
+// go-getter path (multi.go); the digest over the whole file decides.
+//
+// How go-getter is held on the one-connection path (SECURITY.md):
 //
 //   - Only the HTTP getter, no decompressors, symlinks disabled, umask 0o077,
 //     file mode, no netrc, no X-Terraform-Get, ReadTimeout 0 (it is a total

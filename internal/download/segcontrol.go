@@ -10,13 +10,16 @@ import (
 // rate samples, state saves and the table's compaction.
 const (
 	controlTick  = 25 * time.Millisecond
-	sampleWindow = 150 * time.Millisecond
-	stateEvery   = 500 * time.Millisecond
+	sampleWindow = 100 * time.Millisecond
+	stateEvery   = 250 * time.Millisecond
 	// chunkTime is how long a request should last at the measured rate
 	// per connection: long enough that the round trip between two
 	// requests costs little, short enough that the hasher, which follows
 	// the lowest unfinished span, is never far behind.
 	chunkTime = 500 * time.Millisecond
+	// stateBytes: the resume state is saved at least this often in
+	// bytes, so a kill costs at most about this much again.
+	stateBytes = 16 << 20
 )
 
 // control runs until no connection is left: it opens connections as the
@@ -39,6 +42,13 @@ func (r *segRun) control() {
 		}
 		select {
 		case <-r.wake:
+			r.mu.Lock()
+			due := r.done-r.savedDone >= stateBytes
+			r.mu.Unlock()
+			if due {
+				r.saveState()
+				lastSave = time.Now()
+			}
 		case now := <-t.C:
 			r.sample(now, &win)
 			if now.Sub(lastSave) >= stateEvery {

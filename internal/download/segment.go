@@ -94,6 +94,7 @@ type segRun struct {
 	keptVal     map[string]validators // what each server said, from the resume state
 	reused      int64
 	done        int64 // bytes written in the partial, kept ones included
+	savedDone   int64 // done when the resume state was last saved
 	transferred int64
 	responses   int // answers whose bytes were written
 	restarted   bool
@@ -437,6 +438,7 @@ func (r *segRun) saveState() {
 			st.Servers[s.url] = s.val
 		}
 	}
+	r.savedDone = r.done
 	r.mu.Unlock()
 	_ = writeState(r.spath, st) // a lost state costs bytes, never safety
 }

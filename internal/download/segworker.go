@@ -301,7 +301,11 @@ func (r *segRun) put(w *worker, s *span, data []byte, pos int64) error {
 	r.done += k
 	w.src.bytes += k
 	frontier, done, total := r.table.frontier(), r.done, r.size
+	save := r.done-r.savedDone >= stateBytes
 	r.mu.Unlock()
+	if save {
+		r.poke()
+	}
 	r.hasher.advance(frontier)
 	r.rep.report(done, total, r.reused, false)
 	return nil
