@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sandlabx/fetchd/internal/config"
 )
 
 func read(t *testing.T, path string) string {
@@ -111,5 +113,90 @@ func TestDockerfiles(t *testing.T) {
 		if _, err := os.Stat(f); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestComposeSidecar: fetchd serve runs as its own service on the shared
+// volume with a readiness healthcheck, and the backend starts once it is
+// healthy, with the API's address and the token.
+func TestComposeSidecar(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		Services map[string]struct {
+			Command     []string `yaml:"command"`
+			Environment map[string]string
+			Volumes     []string `yaml:"volumes"`
+			Secrets     []string `yaml:"secrets"`
+			Healthcheck struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
+			DependsOn map[string]struct {
+				Condition string `yaml:"condition"`
+			} `yaml:"depends_on"`
+		} `yaml:"services"`
+		Secrets map[string]struct {
+			File string `yaml:"file"`
+		} `yaml:"secrets"`
+	}
+	if err := yaml.Unmarshal([]byte(read(t, "compose.yaml")), &c); err != nil {
+		t.Fatal(err)
+	}
+	f, b := c.Services["fetchd"], c.Services["backend"]
+	if strings.Join(f.Command, " ") != "serve --listen 0.0.0.0:8080" {
+		t.Errorf("fetchd runs %q, want serve --listen 0.0.0.0:8080", f.Command)
+	}
+	if strings.Join(f.Healthcheck.Test, " ") != "CMD fetchd health --ready" {
+		t.Errorf("fetchd's healthcheck %q, want fetchd health --ready", f.Healthcheck.Test)
+	}
+	if b.DependsOn["fetchd"].Condition != "service_healthy" {
+		t.Errorf("backend depends_on %v, want fetchd: service_healthy", b.DependsOn)
+	}
+	for name, s := range map[string][]string{"fetchd": f.Volumes, "backend": b.Volumes} {
+		if !slicesContains(s, "./images:/images:rw") {
+			t.Errorf("%s does not share ./images as /images: %v", name, s)
+		}
+	}
+	if c.Secrets["fetchd_token"].File == "" || !slicesContains(f.Secrets, "fetchd_token") || !slicesContains(b.Secrets, "fetchd_token") {
+		t.Errorf("the token is not a secret both services get: %v %v %v", c.Secrets, f.Secrets, b.Secrets)
+	}
+	if b.Environment["FETCHD_API"] != "http://fetchd:8080" || b.Environment["FETCHD_TOKEN_FILE"] != "/run/secrets/fetchd_token" {
+		t.Errorf("backend environment %v, want the API's address and the token file", b.Environment)
+	}
+	cfg := read(t, "fetchd.yaml")
+	if !strings.Contains(cfg, "token_file: /run/secrets/fetchd_token") || f.Environment["FETCHD_CONFIG"] != "/etc/fetchd/fetchd.yaml" {
+		t.Errorf("fetchd's config does not take the token from the secret")
+	}
+	js := read(t, "backend/server.js")
+	for _, want := range []string{"process.env.FETCHD_API", `"/v1/images"`, `"Bearer " + token`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("backend/server.js lacks %s", want)
+		}
+	}
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSidecarConfig: fetchd.yaml is a config fetchd loads (with the token
+// file where the secret would be).
+func TestSidecarConfig(t *testing.T) {
+	t.Parallel()
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := strings.Replace(read(t, "fetchd.yaml"), "/run/secrets/fetchd_token", tok, 1)
+	c, err := config.Parse("fetchd.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir != "/images" || c.API.TokenFile != tok || len(c.Images) != 3 || c.SocketPath() != "/images/.fetchd/run/api.sock" {
+		t.Errorf("config: dir %s, token file %s, %d images, socket %s", c.Dir, c.API.TokenFile, len(c.Images), c.SocketPath())
 	}
 }

@@ -8,8 +8,16 @@
 // into `docker logs`, and exec'd this process, which now has fetchd's PID
 // and receives the container's signals.
 //
-//   GET /        the images a VM could be started from, and the QEMU that would boot them
+//   GET /        the images a VM could be started from, the QEMU that would boot them,
+//                and, with the fetchd sidecar ($FETCHD_API), what its API says of them
 //   GET /healthz "ok"
+//
+// With the sidecar (deploy/compose.yaml), $FETCHD_API is its address and
+// $FETCHD_TOKEN_FILE the token every API call but /healthz and /readyz
+// needs. A real backend would create each VM disk on an image's
+// build_path (qemu-img create -f qcow2 -b <build_path> -F qcow2 vm.qcow2),
+// follow GET /v1/events, and POST /v1/images/<name>/update when an
+// "outdated" event says upstream has a newer build.
 "use strict";
 
 const fs = require("node:fs");
@@ -37,7 +45,29 @@ function images() {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const server = http.createServer((req, res) => {
+const api = process.env.FETCHD_API || "";
+const tokenFile = process.env.FETCHD_TOKEN_FILE || "";
+
+// fetchdImages asks the sidecar for its images (status, build paths, live
+// progress), or returns why it could not.
+async function fetchdImages() {
+  if (!api) {
+    return null;
+  }
+  try {
+    const token = fs.readFileSync(tokenFile, "utf8").trim();
+    const res = await fetch(api + "/v1/images", {
+      headers: { authorization: "Bearer " + token },
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = await res.json();
+    return res.ok ? body : { error: body.error || res.statusText };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+const server = http.createServer(async (req, res) => {
   if (req.url === "/healthz") {
     res.end("ok\n");
     return;
@@ -48,7 +78,7 @@ const server = http.createServer((req, res) => {
   }
   let body;
   try {
-    body = { dir, images: images(), qemu, qemu_version: qemuVersion() };
+    body = { dir, images: images(), qemu, qemu_version: qemuVersion(), fetchd: await fetchdImages() };
   } catch (err) {
     res.writeHead(500, { "content-type": "text/plain" }).end(String(err) + "\n");
     return;
