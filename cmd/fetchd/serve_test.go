@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -360,9 +361,18 @@ func TestServeSigtermResume(t *testing.T) {
 	if im.Progress == nil || im.Progress.Phase != "downloading" || im.Progress.Job != "1" || im.Progress.URL == "" || !im.OK {
 		t.Errorf("%s mid-download: %+v, progress %+v; want the installed build with live progress", localDebian, im, im.Progress)
 	}
+	// The CLI's status beside the service shows what the service's job is
+	// doing to the image, with the service's pid.
+	busy := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(localDebian) + ` +present, downloading( \d+%| [0-9.]+ MiB)? \(pid ` + strconv.Itoa(p.cmd.Process.Pid) + `\) `)
+	localWaitFor(t, "status to show the service's download", p.localProc, func() bool {
+		return busy.MatchString(f.run("status").stdout)
+	})
 	res := p.stop()
 	if res.code != 0 || !strings.Contains(res.stderr, "fetchd: serve: stopped") {
 		t.Fatalf("serve after SIGTERM mid-download: exit %d\n%s", res.code, res.stderr)
+	}
+	if st := f.run("status"); strings.Contains(st.stdout, "(pid ") {
+		t.Errorf("status after serve stopped still shows its activity:\n%s", st.stdout)
 	}
 	if got := localPartialSize(f); got < int64(g.hold) {
 		t.Fatalf("partial has %d bytes after SIGTERM, want the %d received kept", got, g.hold)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -171,6 +172,9 @@ func (s *Service) work(ctx context.Context) {
 		s.metrics.JobFinished(snap.Kind, snap.State)
 		s.publishJob(snap)
 		s.logJob(snap)
+		// A job's buffers (a download's, plugins' answers) are garbage
+		// now: give the memory back, so that an idle service is small.
+		debug.FreeOSMemory()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sandlabx/fetchd/internal/activity"
 	"github.com/sandlabx/fetchd/internal/api"
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -40,7 +41,11 @@ func (s *Service) runJob(ctx context.Context, j *job) jobOutcome {
 		return jobOutcome{err: err}
 	}
 	defer eng.Close()
-	eng.Reporter = s.reporter(j.ID)
+	// The activity record lets `fetchd status` beside the service say what
+	// the job is doing ("downloading 43% (pid N)").
+	record := activity.NewRecorder(cfg.Dir, "serve")
+	defer record.Close()
+	eng.Reporter = tee{s.reporter(j.ID), record}
 	eng.OnLockWait = func(h lock.Holder) {
 		s.deps.Logf("job %s: waiting for %s to finish with %s", j.ID, h, cfg.Dir)
 		s.setWaiting(j.ID, names)
@@ -105,4 +110,13 @@ func failedNames(rs []engine.Result) []string {
 		}
 	}
 	return out
+}
+
+// tee gives every event to each reporter in turn.
+type tee []engine.Reporter
+
+func (t tee) Event(e engine.Event) {
+	for _, r := range t {
+		r.Event(e)
+	}
 }

@@ -13,15 +13,19 @@ import (
 )
 
 // statusCache is what the service knows about each image: what is on disk
-// (as `fetchd status` reads it, at most StatusMaxAge old) and how each
-// image's last job ended.
+// (as `fetchd status` reads it) and how each image's last job ended. A
+// reader gets the on-disk status as last read; when it is older than
+// StatusMaxAge, or a job changed something, one reader refreshes it while
+// the others go on with the last one, so a refresh never holds up the API.
 type statusCache struct {
-	mu      sync.Mutex
-	at      time.Time
-	dirty   bool
-	ondisk  []engine.Result
-	lastErr error
-	known   map[string]engine.Result
+	mu         sync.Mutex
+	at         time.Time
+	dirty      bool
+	refreshing bool
+	ondisk     []engine.Result
+	known      map[string]knownResult
+	// refreshMu serializes reads of the disk.
+	refreshMu sync.Mutex
 }
 
 // remember keeps an image's outcome from a job.
@@ -29,10 +33,16 @@ func (c *statusCache) remember(r engine.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.known == nil {
-		c.known = map[string]engine.Result{}
+		c.known = map[string]knownResult{}
 	}
-	c.known[r.Name] = r
+	c.known[r.Name] = knownResult{Result: r, at: time.Now()}
 	c.dirty = true
+}
+
+// knownResult is an image's outcome from a job, and when it came.
+type knownResult struct {
+	engine.Result
+	at time.Time
 }
 
 func (c *statusCache) invalidate() {
@@ -42,28 +52,67 @@ func (c *statusCache) invalidate() {
 }
 
 // results returns every configured image's status, merged with what its
-// last job said.
-func (s *Service) results(ctx context.Context) ([]engine.Result, error) {
+// last job said. fresh reads the disk now (after a job, for the metrics).
+func (s *Service) results(ctx context.Context, fresh bool) ([]engine.Result, error) {
 	c := &s.status
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dirty || c.ondisk == nil || time.Since(c.at) >= StatusMaxAge {
-		s.readerMu.RLock()
-		rs, err := s.reader.Status(ctx, nil, false)
-		s.readerMu.RUnlock()
-		if err != nil {
+	stale := c.dirty || time.Since(c.at) >= StatusMaxAge
+	have := c.ondisk != nil
+	start := stale && have && !fresh && !c.refreshing
+	if start {
+		c.refreshing = true
+	}
+	c.mu.Unlock()
+	switch {
+	case fresh || !have:
+		if err := s.readDisk(ctx); err != nil {
 			return nil, err
 		}
-		c.ondisk, c.at, c.dirty = rs, time.Now(), false
+	case start:
+		go func() {
+			_ = s.readDisk(context.WithoutCancel(ctx))
+			c.mu.Lock()
+			c.refreshing = false
+			c.mu.Unlock()
+		}()
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	out := make([]engine.Result, len(c.ondisk))
 	for i, r := range c.ondisk {
 		if k, ok := c.known[r.Name]; ok {
-			r = merge(r, k)
+			if k.at.After(c.at) && k.Outcome != engine.Failed {
+				// Newer than the last read of the disk: what the engine
+				// left on disk, as it reported it.
+				r = k.Result
+			} else {
+				r = merge(r, k.Result)
+			}
 		}
 		out[i] = r
 	}
 	return out, nil
+}
+
+// readDisk reads the on-disk status into the cache.
+func (s *Service) readDisk(ctx context.Context) error {
+	c := &s.status
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	c.mu.Lock()
+	c.dirty = false
+	c.mu.Unlock()
+	s.readerMu.RLock()
+	rs, err := s.reader.Status(ctx, nil, false)
+	s.readerMu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.dirty = true
+		return err
+	}
+	c.ondisk, c.at = rs, time.Now()
+	return nil
 }
 
 // merge adds what the image's last job found to its on-disk status: an
@@ -101,7 +150,7 @@ func merge(disk, last engine.Result) engine.Result {
 // Images reports every image (api.Backend).
 func (s *Service) Images(ctx context.Context) (api.ImageList, error) {
 	last := s.log.LastID() // taken first: the list reflects at least this
-	rs, err := s.results(ctx)
+	rs, err := s.results(ctx, false)
 	if err != nil {
 		return api.ImageList{}, err
 	}
@@ -142,7 +191,7 @@ func (s *Service) Image(ctx context.Context, name string) (api.Image, error) {
 // Ready says whether every configured image is present and verified
 // (api.Backend).
 func (s *Service) Ready() api.Readiness {
-	rs, err := s.results(context.Background())
+	rs, err := s.results(context.Background(), false)
 	if err != nil {
 		return api.Readiness{Missing: []string{"(status unavailable: " + err.Error() + ")"}}
 	}
@@ -158,7 +207,7 @@ func (s *Service) Ready() api.Readiness {
 
 // refreshMetrics sets the per-image gauges from the status.
 func (s *Service) refreshMetrics(ctx context.Context) {
-	rs, err := s.results(ctx)
+	rs, err := s.results(ctx, true)
 	if err != nil {
 		return
 	}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# fetchd serve under API load: 200 clients on GET /v1/events and 1,000
+# requests/s to GET /v1/images while the service downloads a 1 GiB image,
+# against the same download without the load, in the same run; then the
+# idle service's CPU and memory. Run by hand (not in CI); it needs nginx,
+# qemu-img and a few GiB of disk:
+#
+#   apt-get install -y nginx-light qemu-utils
+#   bench/serve-load.sh                       # 1 GiB, 3 runs of each, both servers
+#   SIZE_MIB=256 RUNS=1 IDLE=10s bench/serve-load.sh
+#
+# The image is served by nginx on 127.0.0.1, as bench/run.sh does: once as
+# fast as loopback goes, once capped at 200 MB/s per connection (the
+# realistic case, where the link and not the disk is the limit). Results
+# go to stdout and bench/out/serve-load.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SIZE_MIB=${SIZE_MIB:-1024}
+RUNS=${RUNS:-3}
+IDLE=${IDLE:-30s}
+FAST_PORT=${FAST_PORT:-38481}
+CAPPED_PORT=${CAPPED_PORT:-38482}
+CAP=${CAP:-200m}
+SERVERS=${SERVERS:-capped fast}
+
+for tool in nginx qemu-img sha256sum; do
+  command -v "$tool" >/dev/null || { echo "serve-load: needs $tool" >&2; exit 2; }
+done
+WORK=$(mktemp -d /var/tmp/fetchd-serve-load.XXXXXX)
+chmod 755 "$WORK"
+NGINX_PID=
+cleanup() {
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log() { printf 'serve-load: %s\n' "$*" >&2; }
+
+log "building fetchd and the load driver"
+CGO_ENABLED=0 go build -trimpath -o "$WORK/fetchd" ./cmd/fetchd
+go build -o "$WORK/serveload" ./bench/serveload
+
+log "making a ${SIZE_MIB} MiB qcow2 of random data"
+mkdir -p "$WORK/srv"
+head -c "$(( SIZE_MIB * 1024 * 1024 ))" /dev/urandom > "$WORK/raw.tmp"
+qemu-img convert -q -f raw -O qcow2 "$WORK/raw.tmp" "$WORK/srv/big.qcow2"
+rm -f "$WORK/raw.tmp"
+SHA=$(sha256sum "$WORK/srv/big.qcow2" | cut -d' ' -f1)
+cat "$WORK/srv/big.qcow2" >/dev/null
+
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  types { application/octet-stream qcow2; }
+  server { listen 127.0.0.1:$FAST_PORT; root $WORK/srv; }
+  server { listen 127.0.0.1:$CAPPED_PORT; root $WORK/srv; limit_rate $CAP; }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
+sleep 0.5
+
+mkdir -p "$ROOT/bench/out"
+out=$ROOT/bench/out/serve-load.md
+: > "$out"
+for server in $SERVERS; do
+  port=$FAST_PORT; [ "$server" = capped ] && port=$CAPPED_PORT
+  log "$server server: $RUNS runs with and without load"
+  {
+    echo "### $server server ($([ "$server" = capped ] && echo "capped at $CAP per connection" || echo "loopback, uncapped")), ${SIZE_MIB} MiB"
+    echo
+    "$WORK/serveload" -fetchd "$WORK/fetchd" -url "http://127.0.0.1:$port/big.qcow2" -sha256 "$SHA" \
+      -work "$WORK/run-$server" -runs "$RUNS" -idle "$IDLE"
+    echo
+  } | tee -a "$out"
+done
+log "results in $out"
