@@ -252,11 +252,20 @@ func hostOf(raw string) string {
 // runs as, who owns the directory, and, for the image directory, the usual
 // fixes.
 func (x explainer) permissionHint(err error) string {
-	var pe *fs.PathError
-	if !errors.Is(err, fs.ErrPermission) || !errors.As(err, &pe) {
+	if !errors.Is(err, fs.ErrPermission) {
 		return ""
 	}
-	dir := pe.Path
+	// The path the error names, else (an error from a directory
+	// descriptor) the image directory.
+	dir := x.dir
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		dir = pe.Path
+	}
+	if dir == "" {
+		return ""
+	}
+	target := dir
 	var st *syscall.Stat_t
 	for {
 		if fi, err := os.Stat(dir); err == nil {
@@ -274,7 +283,7 @@ func (x explainer) permissionHint(err error) string {
 	}
 	uid := os.Getuid()
 	what := fmt.Sprintf("fetchd runs as uid %d and may not write in %s (owner uid %d, mode %04o)", uid, dir, st.Uid, st.Mode&0o7777)
-	if x.dir == "" || !within(pe.Path, x.dir) {
+	if x.dir == "" || !within(target, x.dir) {
 		return what
 	}
 	return fmt.Sprintf("%s: make the image directory writable for uid %d (on the host: chown %d on the directory mounted there; docker run -v creates a missing one owned by root), or run fetchd as the directory's owner (docker run --user \"$(id -u)\" for one you own); the fetchd image runs as uid 10001", what, uid, uid)

@@ -753,6 +753,10 @@ func TestFaultLocalLongTmpdir(t *testing.T) {
 func TestFaultLocalStatusBeside(t *testing.T) {
 	t.Parallel()
 	f := newFaultWorld(t)
+	// The held download must not end by the idle timeout while status
+	// looks at it, however slow the machine.
+	f.base = strings.Replace(f.base, "idle_timeout: 2s\n", "idle_timeout: 5m\n", 1)
+	f.writeConfig()
 	b := localPublishDebian(t, f)
 	g := newLocalGate(b)
 	f.srv.Hook(g.hook)
