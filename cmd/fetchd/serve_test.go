@@ -197,77 +197,104 @@ func checkDownloadEvents(t *testing.T, events []event) {
 	}
 }
 
-// TestServeHostileBuild: a job started through the API meets a hostile
-// build (a qcow2 marked corrupt, with upstream's checksum): it is refused,
-// reported as a refused event and in the metrics, and the previous build
-// is still served; the fault suite's invariants hold.
+// TestServeHostileBuild: a job started through the API meets hostile
+// builds (some of the fault suite's crafted images, each with upstream's
+// checksum): each is refused, reported as a refused event with its cause
+// and in the metrics, and the previous build is still served; the fault
+// suite's invariants hold.
 func TestServeHostileBuild(t *testing.T) {
 	t.Parallel()
+	cases := map[string]string{ // fault case: the refusal cause
+		"backing-file":  "qcow2_header",
+		"corrupt-bit":   "qcow2_header",
+		"raw-as-qcow2":  "format",
+		"check-corrupt": "qemu_img",
+	}
 	f := newFaultWorld(t)
 	serveOn(f)
-	const name = "hostile.qcow2"
-	line := func(u, sum string) string {
+	line := func(name, u, sum string) string {
 		return fmt.Sprintf("  %s: {url: %q, checksum: \"sha256:%s\", update: always}\n", name, u, sum)
 	}
-	good := f.factory.Next()
-	u, sum := f.serveFile("crafted/"+name, good)
-	f.addImages(line(u, sum))
+	sums := map[string]string{}
+	for c := range cases {
+		name := c + ".qcow2"
+		u, sum := f.serveFile("crafted/"+name, f.factory.Next())
+		f.addImages(line(name, u, sum))
+		sums[name] = sum
+	}
 	p := startServe(f)
 	p.waitReady()
-	f.good[name] = f.read(name)
+	for c := range cases {
+		f.good[c+".qcow2"] = f.read(c + ".qcow2")
+	}
 
-	bad := imgPatchQcow2(func(b []byte) { b[79] |= 1 << 1 })(t, f, "")
-	u, badSum := f.serveFile("crafted/"+name, bad)
 	f.extra = ""
-	f.addImages(line(u, badSum))
+	dir := t.TempDir()
+	for c := range cases {
+		name := c + ".qcow2"
+		cdir := filepath.Join(dir, c)
+		os.MkdirAll(cdir, 0o755)
+		u, bad := f.serveFile("crafted/"+name, imageFaults[c].craft(t, f, cdir))
+		f.addImages(line(name, u, bad))
+	}
 	if code, body := p.authed("POST", "/v1/reload", ""); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
 	}
 	events, _ := p.stream("")
-	id := p.submit("/v1/images/"+name+"/sync", "")
+	id := p.submit("/v1/sync", "")
 	evs := until(t, events, jobEnded(id))
 	job := p.waitJob(id)
-	if job.State != api.JobFailed || !strings.Contains(job.Error, name) {
-		t.Errorf("job %+v, want failed naming %s", job, name)
+	if job.State != api.JobFailed || !strings.Contains(job.Error, fmt.Sprintf("%d of 7 images failed", len(cases))) {
+		t.Errorf("job %+v, want failed naming the %d refused images", job, len(cases))
 	}
-	var refused *event
-	for i, e := range evs {
-		if e.typ == "refused" && e.data["image"] == name {
-			refused = &evs[i]
+	refused := map[string]event{}
+	for _, e := range evs {
+		if e.typ == "refused" {
+			refused[e.data["image"].(string)] = e
 		}
-	}
-	if refused == nil {
-		t.Fatalf("no refused event for %s in %d events", name, len(evs))
-	}
-	res := refused.data["result"].(map[string]any)
-	if refused.data["cause"] != "qcow2_header" || !strings.Contains(res["error"].(string), "incompatible_features 0x2 (corrupt bit)") || refused.data["job"] != id {
-		t.Errorf("refused event: %s", refused.raw)
 	}
 	m := p.metrics()
-	for sample, want := range map[string]string{
-		`fetchd_refusals_total{cause="qcow2_header"}`:   "1",
-		`fetchd_image_failed{image="` + name + `"}`:     "1",
-		`fetchd_image_present{image="` + name + `"}`:    "1",
-		`fetchd_jobs_total{kind="sync",state="failed"}`: "1",
-	} {
-		if got := metricValue(m, sample); got != want {
-			t.Errorf("%s = %q, want %s", sample, got, want)
+	perCause := map[string]int{}
+	for c, cause := range cases {
+		name := c + ".qcow2"
+		perCause[cause]++
+		e, ok := refused[name]
+		if !ok {
+			t.Errorf("%s: no refused event", name)
+			continue
+		}
+		res := e.data["result"].(map[string]any)
+		if e.data["cause"] != cause || e.data["event"] != "done" || e.data["job"] != id || !strings.Contains(res["error"].(string), imageFaults[c].cause) {
+			t.Errorf("%s: refused event %s, want cause %s and an error with %q", name, e.raw, cause, imageFaults[c].cause)
+		}
+		var im api.Image
+		p.getJSON("/v1/images/"+name, &im)
+		if !im.OK || im.Digest != "sha256:"+sums[name] || im.Error == "" || im.BuildPath == "" {
+			t.Errorf("%s after the refusal: %+v, want the previous build (sha256:%s) still served, with the error", name, im, sums[name])
+		}
+		for sample, want := range map[string]string{
+			`fetchd_image_failed{image="` + name + `"}`:  "1",
+			`fetchd_image_present{image="` + name + `"}`: "1",
+		} {
+			if got := metricValue(m, sample); got != want {
+				t.Errorf("%s = %q, want %s", sample, got, want)
+			}
 		}
 	}
-	var im api.Image
-	p.getJSON("/v1/images/"+name, &im)
-	if !im.OK || im.Digest != "sha256:"+sum || !strings.Contains(im.Error, "corrupt bit") || im.BuildPath == "" {
-		t.Errorf("the image after the refusal: %+v, want the previous build (sha256:%s) still served, with the error", im, sum)
+	for cause, n := range perCause {
+		if got := metricValue(m, `fetchd_refusals_total{cause="`+cause+`"}`); got != fmt.Sprint(n) {
+			t.Errorf("refusals with cause %s: %q, want %d", cause, got, n)
+		}
+	}
+	if len(refused) != len(cases) {
+		t.Errorf("%d refused events, want %d (the default images are unaffected)", len(refused), len(cases))
 	}
 	if code, _ := p.readiness(); code != http.StatusOK {
-		t.Errorf("readiness %d after a refused update; the previous build is still there", code)
+		t.Errorf("readiness %d after refused updates; the previous builds are still there", code)
 	}
 	testutilCheckMetrics(t, m)
 	if res := p.stop(); res.code != 0 {
 		t.Errorf("serve after SIGTERM: exit %d\n%s", res.code, res.stderr)
-	}
-	if got := f.read(name); !bytes.Equal(got, f.good[name]) {
-		t.Errorf("%s changed on disk", name)
 	}
 	for n, good := range f.good {
 		if !bytes.Equal(f.read(n), good) {
@@ -277,12 +304,8 @@ func TestServeHostileBuild(t *testing.T) {
 	f.checkFinalPaths()
 	f.checkNoProcesses()
 	if left := imgPartialFiles(t, f); len(left) > 0 {
-		t.Errorf("partial files left after the refusal: %q", left)
+		t.Errorf("partial files left after the refusals: %q", left)
 	}
-}
-
-func testutilCheckMetrics(t *testing.T, exposition string) {
-	testutil.CheckMetrics(t, []byte(exposition))
 }
 
 // TestServeReload: a broken config, by SIGHUP or by the API, is refused
@@ -618,4 +641,9 @@ func TestServeRefusals(t *testing.T) {
 	if res := p.stop(); res.code != 0 {
 		t.Errorf("serve after SIGTERM: exit %d\n%s", res.code, res.stderr)
 	}
+}
+
+func testutilCheckMetrics(t *testing.T, exposition string) {
+	t.Helper()
+	testutil.CheckMetrics(t, []byte(exposition))
 }

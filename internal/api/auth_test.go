@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWhoMayCall pins who may call what, over every kind of listener.
@@ -120,5 +122,25 @@ func TestRateLimits(t *testing.T) {
 	good := count("Bearer "+testToken, 3*MutateBurst)
 	if good[http.StatusAccepted] < MutateBurst || good[http.StatusTooManyRequests] == 0 {
 		t.Errorf("good token: %v, want a burst of %d accepted, then 429", good, MutateBurst)
+	}
+}
+
+// TestObserve: every call but the event stream is timed, by route and
+// status.
+func TestObserve(t *testing.T) {
+	t.Parallel()
+	var got []string
+	s := New(newFake(), Options{Observe: func(route string, status int, _ time.Duration) {
+		got = append(got, fmt.Sprintf("%s %d", route, status))
+	}})
+	s.Access().Set(testToken, false)
+	for _, path := range []string{"/v1/images", "/v1/images/nope.qcow2"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	want := []string{"GET /v1/images 200", "GET /v1/images/{name} 404"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("observed %v, want %v", got, want)
 	}
 }

@@ -47,7 +47,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		s.streams.Add(-1)
 		return Errorf(http.StatusServiceUnavailable, "too many event streams open (%d); try again later", MaxStreams)
 	}
-	defer s.streams.Add(-1)
+	defer func() {
+		if s.streams.Add(-1) == 0 && s.opts.NoStreams != nil {
+			s.opts.NoStreams()
+		}
+	}()
 	log := s.backend.Events()
 	if !resume {
 		after = log.LastID()

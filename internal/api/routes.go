@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // route is one operation: a method and path pattern (net/http's
@@ -80,7 +81,14 @@ func (s *Server) register() {
 // wrap applies what every call goes through: the security headers, the
 // rate limits, who may call, and the body limit.
 func (s *Server) wrap(rt route) http.Handler {
+	route := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Observe != nil && rt.path != "/v1/events" {
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			start := time.Now()
+			defer func() { s.opts.Observe(route, sw.status, time.Since(start)) }()
+			w = sw
+		}
 		secure(w.Header())
 		if refusal := s.authorize(r, rt.class); refusal != nil {
 			if !s.refused.Allow() {
@@ -102,3 +110,17 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 	})
 }
+
+// statusWriter remembers the status an answer was sent with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

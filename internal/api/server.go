@@ -46,6 +46,11 @@ type Options struct {
 	UI http.Handler
 	// ErrorLog receives the HTTP servers' own errors; nil discards them.
 	ErrorLog *log.Logger
+	// Observe, if set, is told how long each call took, by route (the
+	// event stream, which lasts as long as the client stays, is left out).
+	Observe func(route string, status int, took time.Duration)
+	// NoStreams, if set, is called when the last event stream closes.
+	NoStreams func()
 }
 
 // Server is the API over one or more listeners.

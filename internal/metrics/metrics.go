@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type Metrics struct {
 	events                          *prometheus.CounterVec
 	deliveries                      *prometheus.CounterVec
 	dropped                         *prometheus.CounterVec
+	apiSeconds                      *prometheus.HistogramVec
 
 	mu sync.Mutex
 	// per image: when its download and verification started, and the
@@ -47,6 +49,7 @@ type inflight struct {
 var (
 	downloadBuckets = []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600}
 	verifyBuckets   = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+	apiBuckets      = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}
 	resolveBuckets  = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120}
 )
 
@@ -82,11 +85,13 @@ func New(version string) *Metrics {
 	m.events = counter("events_total", "Events published, by type.", "type")
 	m.deliveries = counter("webhook_deliveries_total", "Webhook deliveries finished, by webhook and result (delivered, failed).", "webhook", "result")
 	m.dropped = counter("webhook_dropped_total", "Webhook deliveries dropped because the webhook's queue was full.", "webhook")
+	m.apiSeconds = histogram("api_request_duration_seconds", "Time to answer an API call (event streams left out), by route and status code.",
+		apiBuckets, "route", "code")
 	info := gauge("info", "fetchd's version (value 1).", []string{"version"})
 	info.WithLabelValues(version).Set(1)
 	m.reg.MustRegister(m.present, m.outdated, m.held, m.failed, m.buildInfo, m.downloaded, m.downloadSeconds,
 		m.verifySeconds, m.refusals, m.lastSync, m.resolveSeconds, m.resolveErrors, m.pluginStarts, m.jobs,
-		m.events, m.deliveries, m.dropped, info,
+		m.events, m.deliveries, m.dropped, m.apiSeconds, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range report.Causes {
 		m.refusals.WithLabelValues(c) // every cause shows, at 0
@@ -199,3 +204,8 @@ func (m *Metrics) Delivered(webhook string, ok bool) {
 
 // Dropped counts a delivery dropped from a full queue.
 func (m *Metrics) Dropped(webhook string) { m.dropped.WithLabelValues(webhook).Inc() }
+
+// APIRequest records one API call.
+func (m *Metrics) APIRequest(route string, status int, took time.Duration) {
+	m.apiSeconds.WithLabelValues(route, strconv.Itoa(status)).Observe(took.Seconds())
+}

@@ -39,6 +39,7 @@ func fill(m *Metrics) {
 	m.Published("installed")
 	m.Delivered("https://x/h", true)
 	m.Dropped("https://x/h")
+	m.APIRequest("GET /v1/images", 200, 300*time.Microsecond)
 }
 
 func scrape(t *testing.T, m *Metrics) string {

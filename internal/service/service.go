@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -78,6 +79,8 @@ type Service struct {
 	notifier *webhook.Notifier
 	stopping bool
 	timer    *time.Timer
+	// shrink gives memory back a while after the last event stream closed.
+	shrink *time.Timer
 
 	jobs jobQueue
 
@@ -116,7 +119,8 @@ func New(deps Deps, cfg *config.Config) (*Service, error) {
 		return nil, err
 	}
 	s.token = tok
-	s.api = api.New(s, api.Options{Version: deps.Version, Metrics: s.metrics.Handler(), UI: deps.UI})
+	s.api = api.New(s, api.Options{Version: deps.Version, Metrics: s.metrics.Handler(), UI: deps.UI,
+		Observe: s.metrics.APIRequest, NoStreams: s.shrinkSoon})
 	s.api.Access().Set(tok.Value, cfg.API.PublicRead)
 	s.notifier = s.newNotifier(cfg)
 	if s.reader, err = deps.Open(cfg, false); err != nil {
@@ -255,3 +259,20 @@ func (s *Service) Health() api.Health {
 var errStopping = api.Errorf(503, "fetchd serve is shutting down")
 
 var _ api.Backend = (*Service)(nil)
+
+// ShrinkDelay is how long after the last event stream closes the service
+// gives back the memory the streams used.
+const ShrinkDelay = 5 * time.Second
+
+// shrinkSoon gives the memory back ShrinkDelay from now (once, however
+// many streams close meanwhile), so that a service whose clients are gone
+// is as small as an idle one.
+func (s *Service) shrinkSoon() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shrink == nil {
+		s.shrink = time.AfterFunc(ShrinkDelay, func() { debug.FreeOSMemory() })
+		return
+	}
+	s.shrink.Reset(ShrinkDelay)
+}
