@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/sandlabx/fetchd/internal/pluginhost"
+	"github.com/sandlabx/fetchd/internal/wire"
 	"github.com/sandlabx/fetchd/sdk"
 )
 
@@ -195,18 +196,6 @@ func codeOf(err error) codes.Code {
 	return codes.Unknown
 }
 
-func codeFor(kind error) codes.Code {
-	switch {
-	case errors.Is(kind, sdk.ErrNotFound):
-		return codes.NotFound
-	case errors.Is(kind, sdk.ErrInvalidArgument):
-		return codes.InvalidArgument
-	case errors.Is(kind, sdk.ErrUnavailable):
-		return codes.Unavailable
-	case errors.Is(kind, sdk.ErrBadMetadata):
-		return codes.FailedPrecondition
-	case errors.Is(kind, sdk.ErrUnimplemented):
-		return codes.Unimplemented
-	}
-	return codes.Unknown
-}
+// codeFor is the code a kind of error travels as: sdk's one table (see
+// internal/wire/bridge.go).
+var codeFor = wire.CodeOfKind.(func(error) codes.Code)
