@@ -160,6 +160,9 @@ func TestAPluginThatExitsTakesItsTreeWithIt(t *testing.T) {
 
 func TestPluginsRunUnderLimits(t *testing.T) {
 	t.Parallel()
+	if raceEnabled {
+		t.Skip("ThreadSanitizer needs more memory than the 256 MiB limit under test")
+	}
 	limits := proctree.Limits{Memory: 256 << 20, CPU: 30 * time.Second}
 	h := newHost(t, Options{Launcher: launcher(t), Limits: limits})
 
