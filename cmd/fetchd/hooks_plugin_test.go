@@ -13,8 +13,15 @@ import (
 //
 //	FETCHD_TEST_RESOLVE_TIMEOUT=<duration>  the plugins' Resolve deadline
 //	    (default 2m: too long to wait for in a test of a hanging plugin)
+//
+// Under the race detector the test binary's plugins (it serves the
+// built-ins) get 8 GiB of data segment: ThreadSanitizer's own reservations
+// count against RLIMIT_DATA.
 func init() {
 	testPluginOptions = func(o *pluginhost.Options) {
+		if raceEnabled && o.Limits.Memory > 0 {
+			o.Limits.Memory = max(o.Limits.Memory, 8<<30)
+		}
 		if d, err := time.ParseDuration(os.Getenv("FETCHD_TEST_RESOLVE_TIMEOUT")); err == nil && d > 0 {
 			o.ResolveTimeout = d
 		}
