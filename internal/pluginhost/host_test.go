@@ -189,7 +189,13 @@ func TestBadPlugins(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := newHost(t, Options{StartTimeout: 2 * time.Second, ResolveTimeout: time.Second, Fetcher: mapFetcher(nil)})
+			// Sixteen plugin processes start at once here: a generous start
+			// deadline for all but the one that never shakes hands.
+			start := 20 * time.Second
+			if tc.mode == "nohandshake" {
+				start = 2 * time.Second
+			}
+			h := newHost(t, Options{StartTimeout: start, ResolveTimeout: time.Second, Fetcher: mapFetcher(nil)})
 			p, err := startOne(t, h, tc.mode)
 			if tc.startKind != -1 {
 				assertPluginError(t, err, tc.mode, tc.startKind, tc.contains)

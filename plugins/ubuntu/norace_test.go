@@ -1,0 +1,5 @@
+//go:build !race
+
+package ubuntu_test
+
+const raceEnabled = false
