@@ -14,10 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/api"
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/report"
 	"github.com/sandlabx/fetchd/internal/service"
+	"github.com/sandlabx/fetchd/internal/webui"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -55,6 +57,10 @@ func (a *app) serve(ctx context.Context, listen string) error {
 	if err != nil {
 		return err
 	}
+	ui, err := webui.New()
+	if err != nil {
+		return err
+	}
 	svc, err := service.New(service.Deps{
 		Load:    a.serveConfig,
 		Open:    a.serviceEngine,
@@ -62,6 +68,7 @@ func (a *app) serve(ctx context.Context, listen string) error {
 		Output:  a.serveOutput(),
 		Logf:    a.serveLog,
 		Version: version,
+		UI:      ui,
 	}, cfg)
 	if err != nil {
 		return err
@@ -79,6 +86,7 @@ func (a *app) serve(ctx context.Context, listen string) error {
 		names = append(names, l.Name)
 	}
 	a.serveLog("serving the API on %s; calls that change something need the token in %s", strings.Join(names, " and "), svc.Token().Path)
+	a.announceUI(listeners, svc.Token())
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -139,6 +147,21 @@ func (a *app) serveOutput() engine.Reporter {
 		return nil
 	}
 	return newLineReporter(a.stderr, 5*time.Second)
+}
+
+// announceUI prints where the web UI is. On a loopback listener the link
+// carries the token (only this machine can reach it, and only the user
+// who can read serve's output learns it); on one others can reach it
+// does not: the operator signs in with the token they chose.
+func (a *app) announceUI(listeners []service.Listener, tok service.Token) {
+	for _, l := range listeners {
+		switch l.Kind {
+		case api.LoopbackTCP:
+			a.serveLog("web UI: open %s to sign in", webui.SignInURL(l.Net.Addr(), tok.Value))
+		case api.PublicTCP:
+			a.serveLog("web UI: %s (sign in with the token in %s)", webui.SignInURL(l.Net.Addr(), ""), tok.Path)
+		}
+	}
 }
 
 var serveLogMu sync.Mutex
