@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/urlrule"
 	"github.com/sandlabx/fetchd/sdk"
@@ -100,15 +101,30 @@ func (a *app) resolve(ctx context.Context, f resolveFlags, source, release strin
 	if err != nil {
 		return err
 	}
-	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true, ExtraHTTPBase: f.baseURL})
+	out, art, err := a.lookup(ctx, cfg, engine.Query{Source: source, Release: release, Arch: f.arch, Variant: f.variant, BaseURL: f.baseURL})
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	a.announce(e, []string{source})
-	ans, err := e.Lookup(ctx, engine.Query{Source: source, Release: release, Arch: f.arch, Variant: f.variant, BaseURL: f.baseURL})
+	if a.jsonOut {
+		return a.writeJSON(out)
+	}
+	if !a.quiet {
+		writeResolve(a.stdout, out, art)
+	}
+	return nil
+}
+
+// lookup asks the source what it would download now: resolve's answer.
+func (a *app) lookup(ctx context.Context, cfg *config.Config, q engine.Query) (resolveJSON, sdk.Artifact, error) {
+	e, err := a.openEngine(cfg, engine.OpenOptions{NoMetadataCache: true, ExtraHTTPBase: q.BaseURL})
 	if err != nil {
-		return err
+		return resolveJSON{}, sdk.Artifact{}, err
+	}
+	defer e.Close()
+	a.announce(e, []string{q.Source})
+	ans, err := e.Lookup(ctx, q)
+	if err != nil {
+		return resolveJSON{}, sdk.Artifact{}, err
 	}
 	art := ans.Artifact
 	out := resolveJSON{
@@ -123,13 +139,7 @@ func (a *app) resolve(ctx context.Context, f resolveFlags, source, release strin
 		MetadataRead: ans.MetadataRead,
 		Warnings:     a.jsonWarnings(),
 	}
-	if a.jsonOut {
-		return a.writeJSON(out)
-	}
-	if !a.quiet {
-		writeResolve(a.stdout, out, art)
-	}
-	return nil
+	return out, art, nil
 }
 
 func writeResolve(w io.Writer, r resolveJSON, art sdk.Artifact) {

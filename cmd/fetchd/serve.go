@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -69,6 +70,7 @@ func (a *app) serve(ctx context.Context, listen string) error {
 		Logf:    a.serveLog,
 		Version: version,
 		UI:      ui,
+		Resolve: a.serviceResolve,
 	}, cfg)
 	if err != nil {
 		return err
@@ -127,6 +129,19 @@ func (a *app) serveConfig() (*config.Config, error) {
 // reads, for the status the API reports.
 func (a *app) serviceEngine(cfg *config.Config, write bool) (*engine.Engine, error) {
 	return a.openEngine(cfg, engine.OpenOptions{Write: write, NoMetadataCache: !write})
+}
+
+// serviceResolve is POST /v1/resolve for a source image.
+func (a *app) serviceResolve(ctx context.Context, cfg *config.Config, q api.ResolveBody) (json.RawMessage, error) {
+	out, _, err := a.lookup(ctx, cfg, engine.Query{Source: q.Source, Release: q.Release, Arch: q.Arch, Variant: q.Variant})
+	if err != nil {
+		var us *engine.UnknownSourceError
+		if errors.As(err, &us) {
+			return nil, api.Errorf(http.StatusUnprocessableEntity, "%v", err)
+		}
+		return nil, api.Errorf(http.StatusUnprocessableEntity, "%s", a.explain.brief(err))
+	}
+	return json.Marshal(out)
 }
 
 func (a *app) serviceSources(ctx context.Context, cfg *config.Config) (json.RawMessage, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/sandlabx/fetchd/internal/added"
 	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 )
@@ -27,6 +28,17 @@ func (a *app) loadConfig() (*config.Config, error) {
 			return nil, usagef("--dir: %v", err)
 		}
 		c.Dir = abs
+	}
+	skipped, err := added.Apply(c)
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			return nil, &usageError{msg: err.Error(), hint: "this file keeps the images added through fetchd serve's web UI or API; fix the line, or remove the entry"}
+		}
+		return nil, err
+	}
+	for _, n := range skipped {
+		a.printError("warning", n, fmt.Sprintf("added through the API and declared in %s too: the config file's declaration is used", c.File))
 	}
 	a.explain = newExplainer(c)
 	return c, nil

@@ -31,6 +31,15 @@ type Backend interface {
 	Health() Health
 	// Events is the event log GET /v1/events streams.
 	Events() *eventlog.Log
+	// Resolve answers what `fetchd resolve --json` would for a source
+	// image (nothing is downloaded), or checks a url image's declaration.
+	Resolve(ctx context.Context, body ResolveBody) (json.RawMessage, error)
+	// AddImage adds an image to the configuration (kept in the private
+	// directory) and queues its sync; a name in use is a 409.
+	AddImage(ctx context.Context, body AddImageBody) (ImageAdded, error)
+	// RemoveImage takes an added image out of the configuration; one the
+	// config file declares is a 409 that says where.
+	RemoveImage(ctx context.Context, name string) (ImageRemoved, error)
 }
 
 // StatusError is an error with the HTTP status it should be answered

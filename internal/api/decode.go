@@ -34,7 +34,56 @@ type (
 	}
 	// EmptyBody is every other POST: it takes no parameters.
 	EmptyBody struct{}
+	// ResolveBody is POST /v1/resolve: a source image (source, release,
+	// arch, variant) or a url image (url, checksum, format), as the config
+	// file would declare it.
+	ResolveBody struct {
+		Source   string `json:"source"`
+		Release  string `json:"release"`
+		Arch     string `json:"arch"`
+		Variant  string `json:"variant"`
+		URL      string `json:"url"`
+		Checksum string `json:"checksum"`
+		Format   string `json:"format"`
+	}
+	// AddImageBody is POST /v1/images: the image's name and what
+	// ResolveBody holds.
+	AddImageBody struct {
+		Name string `json:"name"`
+		ResolveBody
+	}
 )
+
+// MaxFieldBytes bounds each field of an image body (a URL or a checksum
+// file URL is the longest).
+const MaxFieldBytes = 2048
+
+// CheckImageBody refuses what cannot be an image: a source image and a
+// url image at once, or neither, and oversized or control characters.
+// The config file's rules (package config) check the rest.
+func CheckImageBody(b ResolveBody) error {
+	for field, v := range map[string]string{"source": b.Source, "release": b.Release, "arch": b.Arch, "variant": b.Variant, "url": b.URL, "checksum": b.Checksum, "format": b.Format} {
+		if len(v) > MaxFieldBytes {
+			return Errorf(http.StatusBadRequest, "%s is longer than %d bytes", field, MaxFieldBytes)
+		}
+		for _, c := range v {
+			if c < 0x20 || c == 0x7f {
+				return Errorf(http.StatusBadRequest, "%s holds a control character", field)
+			}
+		}
+	}
+	switch {
+	case b.Source == "" && b.URL == "":
+		return Errorf(http.StatusBadRequest, "give a source (with its release) or a url (with its checksum)")
+	case b.Source != "" && b.URL != "":
+		return Errorf(http.StatusBadRequest, "give a source or a url, not both")
+	case b.Source != "" && (b.Checksum != "" || b.Format != ""):
+		return Errorf(http.StatusBadRequest, "checksum and format are for url images; the %s source finds them", shorten(b.Source))
+	case b.URL != "" && (b.Release != "" || b.Arch != "" || b.Variant != ""):
+		return Errorf(http.StatusBadRequest, "release, arch and variant are for source images")
+	}
+	return nil
+}
 
 // decodeBody reads r's body, at most MaxBodyBytes, into v: one JSON
 // object, no unknown fields, nothing after it. An empty body leaves v as

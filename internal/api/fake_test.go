@@ -26,8 +26,8 @@ func newFake() *fakeBackend { return &fakeBackend{log: eventlog.New(8)} }
 var fakeImages = []Image{
 	{Image: report.Image{Name: "alpine-3.qcow2", State: "present", OK: true, Source: "alpine", Release: "latest-stable", BuildPath: "/images/.fetchd/builds/x",
 		Version: "3.22.2-r0", Digest: "sha512:" + repeat("ab", 64), Size: 1 << 20, VerifiedAt: "2026-12-03T10:00:00Z",
-		VerifiedBy: []string{"sha512", "qcow2-header"}}, Overlays: []string{}},
-	{Image: report.Image{Name: "debian-13.qcow2", State: "missing"}, Overlays: []string{},
+		VerifiedBy: []string{"sha512", "qcow2-header"}}, Overlays: []string{}, Origin: OriginConfig, Declared: "/etc/fetchd/fetchd.yaml line 3"},
+	{Image: report.Image{Name: "debian-13.qcow2", State: "failed", Error: "refused"}, Overlays: []string{}, Origin: OriginAdded, Cause: "qcow2_header",
 		Progress: &Progress{Phase: "downloading", Job: "1", URL: "https://x/d.qcow2", Done: 10, Total: 100, Rate: 5, StartedAt: "2026-12-03T10:00:00Z"}},
 }
 
@@ -106,3 +106,31 @@ func (f *fakeBackend) Health() Health {
 }
 
 func (f *fakeBackend) Events() *eventlog.Log { return f.log }
+
+func (f *fakeBackend) Resolve(_ context.Context, b ResolveBody) (json.RawMessage, error) {
+	if b.Source == "nope" {
+		return nil, Errorf(http.StatusUnprocessableEntity, "no source called %q", b.Source)
+	}
+	return json.RawMessage(`{"source":"alpine","url":"https://x/a.qcow2","version":"3.22.2-r0","checksum":"sha512:ab","signature":"unsigned","size":10,"metadata_read":[],"warnings":[]}`), nil
+}
+
+func (f *fakeBackend) AddImage(_ context.Context, b AddImageBody) (ImageAdded, error) {
+	if _, err := f.Image(context.Background(), b.Name); err == nil {
+		return ImageAdded{}, Errorf(http.StatusConflict, "an image called %q is configured already", b.Name)
+	}
+	job, err := f.Submit(JobRequest{Kind: KindSync, Origin: "api"})
+	if err != nil {
+		return ImageAdded{}, err
+	}
+	return ImageAdded{Name: b.Name, File: "/images/.fetchd/images.yaml", Job: job}, nil
+}
+
+func (f *fakeBackend) RemoveImage(_ context.Context, name string) (ImageRemoved, error) {
+	if name == "alpine-3.qcow2" {
+		return ImageRemoved{}, Errorf(http.StatusConflict, "%s is declared in /etc/fetchd/fetchd.yaml line 3; remove it there", name)
+	}
+	if name != "added.qcow2" {
+		return ImageRemoved{}, Errorf(http.StatusNotFound, "no image called %q in the configuration", name)
+	}
+	return ImageRemoved{Name: name, Removed: true, Note: "the file stays"}, nil
+}

@@ -14,11 +14,11 @@ import (
 // with a 400, and what decodes re-encodes to something that decodes the
 // same.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{}`, `{"images":["a.qcow2"]}`, `{"version":"1.2"}`, `{"dry_run":true}`, `{"images":null}`, `{"x":1}`, `[]`, `{"images":["a"]} {}`, "{\"images\":[\"\xff\"]}"} {
+	for _, s := range []string{`{"name":"a.qcow2","source":"ubuntu","release":"24.04"}`, `{"url":"https://x/a","checksum":"file:https://x/SUMS","format":"raw"}`, `{}`, `{"images":["a.qcow2"]}`, `{"version":"1.2"}`, `{"dry_run":true}`, `{"images":null}`, `{"x":1}`, `[]`, `{"images":["a"]} {}`, "{\"images\":[\"\xff\"]}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, v := range []any{&SyncBody{}, &RollbackBody{}, &PruneBody{}, &EmptyBody{}} {
+		for _, v := range []any{&SyncBody{}, &RollbackBody{}, &PruneBody{}, &EmptyBody{}, &AddImageBody{}, &ResolveBody{}} {
 			err := DecodeJSON(data, v)
 			if err != nil {
 				se, ok := err.(*StatusError)

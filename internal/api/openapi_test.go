@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/sandlabx/fetchd/internal/report"
 )
@@ -115,6 +116,17 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"GET", "/v1/sources", "", auth, 200},
 		{"GET", "/v1/events", "", map[string]string{"Authorization": "Bearer " + testToken, "Last-Event-ID": "abc"}, 400},
 		{"POST", "/v1/reload", "", auth, 200},
+		{"POST", "/v1/images", `{"name":"new.qcow2","source":"alpine","release":"3.22"}`, withJSON, 202},
+		{"POST", "/v1/images", `{"name":"alpine-3.qcow2","source":"alpine","release":"3.22"}`, withJSON, 409},
+		{"POST", "/v1/images", `{"name":"x.qcow2","source":"alpine","url":"https://x/y"}`, withJSON, 400},
+		{"POST", "/v1/images", "", auth, 400},
+		{"POST", "/v1/images", `{"name":"x.qcow2","url":"https://x/y"}`, nil, 401},
+		{"DELETE", "/v1/images/added.qcow2", "", auth, 200},
+		{"DELETE", "/v1/images/alpine-3.qcow2", "", auth, 409},
+		{"DELETE", "/v1/images/other.qcow2", "", auth, 404},
+		{"POST", "/v1/resolve", `{"source":"alpine","release":"3.22"}`, withJSON, 200},
+		{"POST", "/v1/resolve", `{"source":"nope","release":"3.22"}`, withJSON, 422},
+		{"POST", "/v1/resolve", `{"release":"3.22"}`, withJSON, 400},
 	}
 	fake := newFake()
 	s := New(fake, Options{Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +134,9 @@ func TestOpenAPIResponses(t *testing.T) {
 		io.WriteString(w, "# HELP up x\n# TYPE up gauge\nup 1\n")
 	})})
 	s.Access().Set(testToken, false)
+	// More calls than the rate limits' bursts: they are not what this
+	// test is about.
+	s.mutate, s.refused = rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Inf, 1)
 	seen := map[string]bool{}
 	for _, c := range cases {
 		rec := call(s.Handler(), c)

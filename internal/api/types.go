@@ -16,6 +16,37 @@ type Image struct {
 	Held bool `json:"held"`
 	// Progress is set while a job works on the image.
 	Progress *Progress `json:"progress,omitempty"`
+	// Origin is where the image is declared: "config" (the config file or
+	// the built-in default) or "added" (POST /v1/images; DELETE removes
+	// it). Declared says where, in words.
+	Origin   string `json:"origin"`
+	Declared string `json:"declared,omitempty"`
+	// Cause names the check that refused the image's last build (see
+	// report.RefusalCause) when Error is a refusal.
+	Cause string `json:"cause,omitempty"`
+}
+
+// Origins of an image.
+const (
+	OriginConfig = "config"
+	OriginAdded  = "added"
+)
+
+// ImageAdded is the 202 answer to POST /v1/images: the image is in the
+// configuration and a job syncs it.
+type ImageAdded struct {
+	Name string `json:"name"`
+	// File is where added images are kept.
+	File string `json:"file"`
+	Job  Job    `json:"job"`
+}
+
+// ImageRemoved is the answer to DELETE /v1/images/{name}.
+type ImageRemoved struct {
+	Name    string `json:"name"`
+	Removed bool   `json:"removed"`
+	// Note says what happens to the file in the image directory.
+	Note string `json:"note"`
 }
 
 // Progress is the live state of an image a job is working on.

@@ -170,7 +170,10 @@ type Image struct {
 	// Mirrors are other URLs of a url image's file: its bytes may come
 	// from them, its checksum never does.
 	Mirrors []string
-	Line    int
+	// Added is true for an image added through the API (AddedFile), not
+	// declared in the config file.
+	Added bool
+	Line  int
 }
 
 // IsURL reports whether im is a direct-URL image.

@@ -63,6 +63,9 @@ type Deps struct {
 	Version  string
 	// UI, if set, is mounted at / on every listener.
 	UI http.Handler
+	// Resolve answers what `fetchd resolve --json` would for a source
+	// image, over cfg.
+	Resolve func(ctx context.Context, cfg *config.Config, q api.ResolveBody) (json.RawMessage, error)
 }
 
 // Service is one running `fetchd serve`.
@@ -95,6 +98,8 @@ type Service struct {
 	reader   *engine.Engine
 	// sources caches list-sources for the current config.
 	sourcesDoc json.RawMessage
+	// addMu keeps one change of the added images at a time.
+	addMu sync.Mutex
 }
 
 // New builds the service over cfg (already loaded by deps.Load).

@@ -6,7 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sandlabx/fetchd/internal/added"
 	"github.com/sandlabx/fetchd/internal/api"
+	"github.com/sandlabx/fetchd/internal/config"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/metrics"
 	"github.com/sandlabx/fetchd/internal/report"
@@ -158,7 +160,7 @@ func (s *Service) Images(ctx context.Context) (api.ImageList, error) {
 	list := api.ImageList{Dir: cfg.Dir, Ready: true, Images: make([]api.Image, 0, len(rs)), LastEventID: last}
 	now := time.Now()
 	for _, r := range rs {
-		list.Images = append(list.Images, s.imageOf(cfg.Dir, r, now))
+		list.Images = append(list.Images, s.imageOf(cfg, r, now))
 		if !r.Outcome.OK() {
 			list.Ready = false
 		}
@@ -166,8 +168,15 @@ func (s *Service) Images(ctx context.Context) (api.ImageList, error) {
 	return list, nil
 }
 
-func (s *Service) imageOf(dir string, r engine.Result, now time.Time) api.Image {
-	im := api.Image{Image: report.FromResult(r), Overlays: []string{}, Held: r.Outcome == engine.Held || r.Hold != "", Progress: s.liveOf(r.Name, now)}
+func (s *Service) imageOf(cfg *config.Config, r engine.Result, now time.Time) api.Image {
+	im := api.Image{Image: report.FromResult(r), Overlays: []string{}, Held: r.Outcome == engine.Held || r.Hold != "", Progress: s.liveOf(r.Name, now),
+		Origin: api.OriginConfig, Cause: report.RefusalCause(r.Err)}
+	if c, ok := cfg.Image(r.Name); ok {
+		im.Declared = cfg.Declared(c)
+		if c.Added {
+			im.Origin, im.Declared = api.OriginAdded, added.Path(cfg.Dir)
+		}
+	}
 	if r.HeldBy != nil {
 		im.Overlays = r.HeldBy
 	}

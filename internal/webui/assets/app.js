@@ -482,8 +482,8 @@ function wire() {
   add.init({
     canAct,
     onAdded(ans) {
-      if (ans && ans.job) st.mine.set(ans.job.id, 'Add ' + ans.image.name);
-      banner('Added ' + (ans && ans.image ? ans.image.name : 'the image') + '; fetchd is fetching it now.');
+      if (ans && ans.job) st.mine.set(ans.job.id, 'Add ' + ans.name);
+      banner('Added ' + (ans ? ans.name : 'the image') + ' (kept in ' + (ans ? ans.file : 'the private directory') + '); fetchd is fetching it now.');
       location.hash = '#images';
       refreshSoon();
     },
