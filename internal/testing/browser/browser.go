@@ -267,7 +267,8 @@ func (b *Browser) Axe(what string) {
 	}
 }
 
-// Screenshot saves a PNG of the whole page to path, if path is not "".
+// Screenshot saves a PNG of what the window shows to path, if path is not
+// "".
 func (b *Browser) Screenshot(path string) {
 	b.t.Helper()
 	if path == "" {
@@ -275,7 +276,7 @@ func (b *Browser) Screenshot(path string) {
 	}
 	ctx, cancel := context.WithTimeout(b.Ctx, Timeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
 	}

@@ -19,6 +19,7 @@ const st = {
   images: new Map(), // name → image, as GET /v1/images answered
   cards: new Map(), // name → <li>
   live: new Map(), // name → live progress from the stream
+  eventAt: new Map(), // name → id of the newest event about it
   lastEventId: 0,
   historyUpTo: 0, // events up to this id are history: the log only
   mine: new Map(), // job id → what this tab asked for
@@ -124,11 +125,24 @@ async function loadImages() {
 
 function applyImages(list) {
   const stateMsg = $('#images-state');
-  st.images = new Map(list.images.map((im) => [im.name, im]));
+  const images = new Map();
   for (const im of list.images) {
-    if (im.progress && !st.live.has(im.name)) st.live.set(im.name, liveFrom(im.progress));
-    if (!im.progress) st.live.delete(im.name);
+    const old = st.images.get(im.name);
+    if (old && list.last_event_id < (st.eventAt.get(im.name) || 0)) {
+      // The stream has told more about this image than this answer
+      // knows: keep what the stream said.
+      images.set(im.name, old);
+      continue;
+    }
+    images.set(im.name, im);
+    // Once the stream has spoken about an image, its events alone drive
+    // the progress shown; the list's progress is for what the page has
+    // not heard about yet (a job that started before the page).
+    if (st.eventAt.has(im.name)) continue;
+    if (im.progress) st.live.set(im.name, liveFrom(im.progress));
+    else st.live.delete(im.name);
   }
+  st.images = images;
   $('#dir').textContent = list.dir;
   stateMsg.className = 'state-msg';
   stateMsg.textContent = '';
@@ -193,6 +207,7 @@ function onEvent(ev) {
   views.logEvent(ev.type, data);
   if (id && id <= st.historyUpTo) return;
   const name = data.image;
+  if (name && id) st.eventAt.set(name, id);
   switch (ev.type) {
     case 'resolve':
       st.live.set(name, { phase: 'resolving' });
@@ -465,7 +480,11 @@ async function boot(why) {
 }
 
 function wire() {
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => {
+    // A sign-in link opened in a tab that shows the page already.
+    if (api.takeTokenFromURL(location, history)) boot();
+    else route();
+  });
   $('#signin-form').addEventListener('submit', signIn);
   $('#signout').addEventListener('click', signOut);
   $('#signin-open').addEventListener('click', () => setMode('signin', ''));

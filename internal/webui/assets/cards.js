@@ -32,7 +32,9 @@ function setText(node, text) {
 // update fills a card from the image and its live progress. canAct says
 // whether this tab may change anything.
 export function update(li, im, live, canAct) {
-  const [state, cls] = model.badge(Object.assign({}, im, { progress: live || im.progress }));
+  // What the page knows live replaces the progress the list last had.
+  const view = Object.assign({}, im, { progress: live || null });
+  const [state, cls] = model.badge(view);
   const badge = $('.badge', li);
   badge.className = 'badge ' + cls;
   setText($('.badge-text', li), state);
@@ -49,7 +51,7 @@ export function update(li, im, live, canAct) {
   setText($('.f-size', li), model.sizes(im));
   setText($('.f-checked', li), fmt.when(im.verified_at) || 'never');
 
-  const act = model.activity(im, live || im.progress);
+  const act = model.activity(view, live || null);
   const area = $('.activity', li);
   area.classList.toggle('active', act.active);
   const bar = $('progress', li);
@@ -72,7 +74,7 @@ export function update(li, im, live, canAct) {
 
   renderBuilds(li, im);
 
-  const busy = !!(live || im.progress);
+  const busy = !!live;
   const show = (a, on) => { $('[data-act="' + a + '"]', li).hidden = !on; };
   const held = !!im.hold || im.state === 'held' || im.state === 'rolled-back';
   show('update', !!up && im.state === 'outdated');

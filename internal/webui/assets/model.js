@@ -102,6 +102,8 @@ export function activity(im, p) {
 // update describes an available update: old → new build and digest.
 export function update(im) {
   if (!im.upstream_digest || im.upstream_digest === im.digest) return null;
+  if (im.cause && im.error) return null; // upstream's build is the one a check refused
+
   return {
     from: (im.version || 'current build') + ' (' + fmt.shortDigest(im.digest) + ')',
     to: (im.upstream_version || 'new build') + ' (' + fmt.shortDigest(im.upstream_digest) + ')',

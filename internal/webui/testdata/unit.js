@@ -84,6 +84,7 @@ eq('activity idle failed', model.activity({ state: 'failed' }, null).text, '');
 eq('update none', model.update({ digest: 'sha256:aa', upstream_digest: 'sha256:aa' }), null);
 eq('update', model.update({ version: '1', digest: 'sha256:aa', upstream_version: '2', upstream_digest: 'sha256:bb' }),
   { from: '1 (sha256:aa)', to: '2 (sha256:bb)', fromDigest: 'sha256:aa', toDigest: 'sha256:bb' });
+eq('update refused', model.update({ digest: 'sha256:aa', upstream_digest: 'sha256:bb', cause: 'digest', error: 'x' }), null);
 eq('update unnamed', model.update({ upstream_digest: 'sha256:bb' }).from, 'current build ()');
 eq('previous', model.previous({ builds: [{ role: 'current' }, { role: 'previous', digest: 'x' }] }), [{ role: 'previous', digest: 'x' }]);
 eq('previous none', model.previous({}), []);
