@@ -303,4 +303,3 @@ func quote(s string) string {
 
 // Quote makes a JavaScript string literal.
 func Quote(s string) string { return quote(s) }
-
