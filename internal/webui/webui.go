@@ -100,6 +100,15 @@ func (h *Handler) Paths() []string {
 	return out
 }
 
+// Size is a served file's size, raw and compressed.
+func (h *Handler) Size(p string) (raw, gzipped int64) {
+	a := h.files[p]
+	if a == nil {
+		return 0, 0
+	}
+	return int64(len(a.body)), int64(len(a.gzipped))
+}
+
 // SecureHeaders sets the headers every UI answer carries.
 func SecureHeaders(hd http.Header) {
 	hd.Set("Content-Security-Policy", CSP)

@@ -1,0 +1,179 @@
+// Command ui measures the web UI on loopback in a real headless Chromium:
+// the bytes transferred for the page and every asset (cache disabled, as a
+// first visit), and the time to first render (first-contentful-paint),
+// against a blank page served the same way in the same run (what the
+// browser itself costs). It prints a Markdown table for BENCHMARKS.md.
+//
+//	go run ./bench/ui [-runs 20]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sandlabx/fetchd/internal/webui"
+)
+
+const blank = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p>fetchd</p></body></html>`
+
+type sample struct {
+	FCP         float64 `json:"fcp"`
+	TTFB        float64 `json:"ttfb"`
+	DCL         float64 `json:"dcl"`
+	Load        float64 `json:"load"`
+	Transferred int64   `json:"transferred"`
+	Decoded     int64   `json:"decoded"`
+	Requests    int     `json:"requests"`
+}
+
+// measure reads the page's paint and resource timing once it has painted.
+const measure = `new Promise(resolve => {
+	const done = () => {
+		const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+		if (!fcp) return setTimeout(done, 10);
+		const nav = performance.getEntriesByType('navigation')[0];
+		const res = performance.getEntriesByType('resource').filter(r => !r.name.includes('/v1/'));
+		resolve({fcp: fcp.startTime, ttfb: nav.responseStart, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
+			transferred: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0),
+			decoded: nav.decodedBodySize + res.reduce((n, r) => n + r.decodedBodySize, 0),
+			requests: 1 + res.length});
+	};
+	done();
+})`
+
+func main() {
+	runs := flag.Int("runs", 20, "page loads per page")
+	flag.Parse()
+	if err := run(*runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/ui:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runs int) error {
+	exe, err := exec.LookPath("chromium")
+	if err != nil {
+		return fmt.Errorf("chromium is needed: %w", err)
+	}
+	ui, err := webui.New()
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", ui)
+	// The page's API calls: refused, as without a token (the sign-in
+	// form is what renders); not counted in the page weight.
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintln(w, `{"error":"this call needs the API token: Authorization: Bearer <token>","status":401}`)
+	})
+	mux.HandleFunc("/blank", func(w http.ResponseWriter, r *http.Request) {
+		webui.SecureHeaders(w.Header())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, blank)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	dir, err := os.MkdirTemp("", "fetchd-bench-ui-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(dir), chromedp.WindowSize(1440, 1000),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		return err
+	}
+	if _, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+		return err
+	}
+	page := func(url string) ([]sample, error) {
+		var out []sample
+		for i := 0; i < runs+1; i++ { // the first load warms the browser up
+			sctx, c := context.WithTimeout(ctx, time.Minute)
+			// From about:blank each time: a same-origin navigation would
+			// let Chromium hold the old page's paint (paint holding).
+			err := chromedp.Do(sctx, chromedp.Navigate(url))
+			var raw []byte
+			if err == nil {
+				raw, err = chromedp.Run(sctx, chromedp.Evaluate[[]byte](measure, chromedp.EvalAwaitPromise))
+			}
+			c()
+			if err != nil {
+				return nil, err
+			}
+			var s sample
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, err
+			}
+			if os.Getenv("DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "%s %+v\n", url, s)
+			}
+			if i > 0 {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	}
+	uiS, err := page(base + "/")
+	if err != nil {
+		return err
+	}
+	blankS, err := page(base + "/blank")
+	if err != nil {
+		return err
+	}
+	var raw, gz int64
+	for _, p := range ui.Paths() {
+		r, z := ui.Size(p)
+		raw, gz = raw+r, gz+z
+	}
+	fu, fb := median(uiS, func(s sample) float64 { return s.FCP }), median(blankS, func(s sample) float64 { return s.FCP })
+	fmt.Printf("| measurement | web UI | blank page | ratio | target |\n|---|---|---|---|---|\n")
+	fmt.Printf("| first render (first-contentful-paint, median of %d loads, cache off) | %.1f ms | %.1f ms | %.2f | < 100 ms — %s |\n", runs, fu, fb, fu/fb, met(fu < 100))
+	fmt.Printf("| transferred, page and every asset (%d requests) | %.1f KB | %.1f KB | | < 150 KB — %s |\n",
+		uiS[0].Requests, float64(uiS[0].Transferred)/1000, float64(blankS[0].Transferred)/1000, met(uiS[0].Transferred < 150_000))
+	fmt.Printf("| the same, decoded (what the browser parses) | %.1f KB | | | |\n", float64(uiS[0].Decoded)/1000)
+	fmt.Printf("| embedded assets: raw, gzip | %.1f KB, %.1f KB | | | |\n", float64(raw)/1000, float64(gz)/1000)
+	return nil
+}
+
+func median(s []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(s))
+	for i, x := range s {
+		v[i] = f(x)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
