@@ -121,9 +121,9 @@ func isJSON(contentType string) bool {
 	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
-// DecodeJSON decodes data, one JSON object, into v, refusing unknown
-// fields, duplicate keys are left to encoding/json (the last one wins),
-// and anything after the object. The error is a *StatusError 400.
+// DecodeJSON decodes data, one JSON object, into v. Unknown fields and
+// anything after the object are refused (of a key given twice, the last
+// one counts, as encoding/json does). The error is a *StatusError 400.
 func DecodeJSON(data []byte, v any) error {
 	if !utf8.Valid(data) {
 		return Errorf(http.StatusBadRequest, "request body is not valid UTF-8")

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,7 +112,7 @@ func (s *Server) Serve(ln net.Listener, kind ListenerKind) error {
 	if errLog == nil {
 		errLog = log.New(io.Discard, "", 0)
 	}
-	self := uint32(unixGetuid())
+	self := uint32(os.Getuid())
 	srv := &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: ReadHeaderTimeout,

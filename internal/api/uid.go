@@ -1,5 +1,0 @@
-package api
-
-import "os"
-
-func unixGetuid() int { return os.Getuid() }
