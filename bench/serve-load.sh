@@ -10,9 +10,10 @@
 #   SIZE_MIB=256 RUNS=1 IDLE=10s bench/serve-load.sh
 #
 # The image is served by nginx on 127.0.0.1, as bench/run.sh does: once as
-# fast as loopback goes, once capped at 200 MB/s per connection (the
-# realistic case, where the link and not the disk is the limit). Results
-# go to stdout and bench/out/serve-load.md.
+# fast as loopback goes (with as many connections as fetchd chooses), once
+# capped at 200 MB/s per connection and downloaded over one (the realistic
+# case: a 200 MB/s link, where the link and not the CPU or the disk is the
+# limit). Results go to stdout and bench/out/serve-load.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,6 +24,10 @@ FAST_PORT=${FAST_PORT:-38481}
 CAPPED_PORT=${CAPPED_PORT:-38482}
 CAP=${CAP:-200m}
 SERVERS=${SERVERS:-capped fast}
+# Connections per download (the config's connections:). Against the capped
+# server one connection is a link of $CAP; several would each get $CAP.
+CAPPED_CONNECTIONS=${CAPPED_CONNECTIONS:-1}
+FAST_CONNECTIONS=${FAST_CONNECTIONS:-auto}
 
 for tool in nginx qemu-img sha256sum; do
   command -v "$tool" >/dev/null || { echo "serve-load: needs $tool" >&2; exit 2; }
@@ -74,13 +79,16 @@ mkdir -p "$ROOT/bench/out"
 out=$ROOT/bench/out/serve-load.md
 : > "$out"
 for server in $SERVERS; do
-  port=$FAST_PORT; [ "$server" = capped ] && port=$CAPPED_PORT
+  port=$FAST_PORT conns=$FAST_CONNECTIONS what="loopback, uncapped"
+  if [ "$server" = capped ]; then
+    port=$CAPPED_PORT conns=$CAPPED_CONNECTIONS what="capped at $CAP per connection"
+  fi
   log "$server server: $RUNS runs with and without load"
   {
-    echo "### $server server ($([ "$server" = capped ] && echo "capped at $CAP per connection" || echo "loopback, uncapped")), ${SIZE_MIB} MiB"
+    echo "### $server server ($what, connections: $conns), ${SIZE_MIB} MiB"
     echo
     "$WORK/serveload" -fetchd "$WORK/fetchd" -url "http://127.0.0.1:$port/big.qcow2" -sha256 "$SHA" \
-      -work "$WORK/run-$server" -runs "$RUNS" -idle "$IDLE"
+      -work "$WORK/run-$server" -runs "$RUNS" -idle "$IDLE" -connections "$conns"
     echo
   } | tee -a "$out"
 done

@@ -29,11 +29,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/sandlabx/fetchd/internal/sse"
 )
 
 type options struct {
 	fetchd, url, sha256, work string
+	connections               string
 	runs, clients, rps        int
 	idle, warm                time.Duration
 }
@@ -44,6 +48,7 @@ func main() {
 	flag.StringVar(&o.url, "url", "", "the image to download (served over http on 127.0.0.1)")
 	flag.StringVar(&o.sha256, "sha256", "", "its sha256")
 	flag.StringVar(&o.work, "work", "", "a scratch directory (the image is downloaded into it)")
+	flag.StringVar(&o.connections, "connections", "", "the config's connections: setting (auto, or 1 to 16; empty: the default)")
 	flag.IntVar(&o.runs, "runs", 3, "downloads with and without load")
 	flag.IntVar(&o.clients, "clients", 200, "event stream clients")
 	flag.IntVar(&o.rps, "rps", 1000, "GET /v1/images requests a second")
@@ -95,6 +100,8 @@ func run(o options) error {
 				i+1, loaded, m.job.Seconds(), len(m.lat), float64(m.peakRSS)/(1<<20))
 			if prev := last[loaded]; prev != nil {
 				prev.stop()
+				// Its gigabyte goes, so that the disk holds two runs' at most.
+				_ = os.RemoveAll(prev.dir)
 			}
 			last[loaded] = s
 		}
@@ -122,13 +129,15 @@ type idleFigures struct {
 
 // service is one running fetchd serve.
 type service struct {
-	cmd    *exec.Cmd
-	dir    string
-	cfg    string
-	base   string
-	token  string
-	client *http.Client
-	exited chan struct{}
+	cmd   *exec.Cmd
+	dir   string
+	cfg   string
+	base  string
+	token string
+	// connections is the config's connections: setting ("" leaves it out).
+	connections string
+	client      *http.Client
+	exited      chan struct{}
 }
 
 func start(o options, name string) (*service, error) {
@@ -143,7 +152,8 @@ func start(o options, name string) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &service{dir: dir, cfg: filepath.Join(dir, "fetchd.yaml"), base: "http://127.0.0.1:" + strconv.Itoa(port), exited: make(chan struct{})}
+	s := &service{dir: dir, cfg: filepath.Join(dir, "fetchd.yaml"), base: "http://127.0.0.1:" + strconv.Itoa(port),
+		connections: o.connections, exited: make(chan struct{})}
 	if err := s.writeConfig(""); err != nil {
 		return nil, err
 	}
@@ -175,9 +185,14 @@ func start(o options, name string) (*service, error) {
 
 // writeConfig writes the service's config: no image, or the big one.
 func (s *service) writeConfig(image string) error {
-	cfg := fmt.Sprintf("dir: %s\nrefresh: 24h\nimages: {}\n", filepath.Join(s.dir, "images"))
-	if image != "" {
-		cfg = fmt.Sprintf("dir: %s\nrefresh: 24h\nimages:\n  big.qcow2: %s\n", filepath.Join(s.dir, "images"), image)
+	cfg := fmt.Sprintf("dir: %s\nrefresh: 24h\n", filepath.Join(s.dir, "images"))
+	if s.connections != "" {
+		cfg += fmt.Sprintf("connections: %s\n", s.connections)
+	}
+	if image == "" {
+		cfg += "images: {}\n"
+	} else {
+		cfg += fmt.Sprintf("images:\n  big.qcow2: %s\n", image)
 	}
 	return os.WriteFile(s.cfg, []byte(cfg), 0o644)
 }
@@ -199,6 +214,8 @@ func (s *service) do(method, path string) (int, []byte, error) {
 
 func (s *service) measure(o options, loaded bool) (measurement, error) {
 	m := measurement{loaded: loaded}
+	// What earlier runs wrote reaches the disk now, not during this one.
+	syscall.Sync()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var load *loader
@@ -280,30 +297,47 @@ func (s *service) measure(o options, loaded bool) (measurement, error) {
 	return m, nil
 }
 
-// histogram reads the service's GET /v1/images 200 latency histogram:
-// cumulative count per upper bound.
+// histogram reads the service's own timing of GET /v1/images answered
+// 200 (fetchd_api_request_duration_seconds): cumulative count per upper
+// bound, +Inf included.
 func (s *service) histogram() (map[float64]float64, error) {
-	code, body, err := s.do("GET", "/metrics")
-	if err != nil || code != 200 {
-		return nil, fmt.Errorf("metrics: %d %v", code, err)
+	req, err := http.NewRequest("GET", s.base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET /metrics: %w", err)
 	}
 	out := map[float64]float64{}
-	prefix := `fetchd_api_request_duration_seconds_bucket{code="200",route="GET /v1/images",le="`
-	for _, line := range strings.Split(string(body), "\n") {
-		rest, ok := strings.CutPrefix(line, prefix)
-		if !ok {
+	fam := families["fetchd_api_request_duration_seconds"]
+	if fam == nil {
+		return out, nil // nothing answered yet
+	}
+	for _, m := range fam.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["route"] != "GET /v1/images" || labels["code"] != "200" {
 			continue
 		}
-		le, count, _ := strings.Cut(rest, `"} `)
-		bound, err := strconv.ParseFloat(le, 64)
-		if le == "+Inf" {
-			bound, err = math.Inf(1), nil
+		h := m.GetHistogram()
+		for _, b := range h.GetBucket() {
+			out[b.GetUpperBound()] = float64(b.GetCumulativeCount())
 		}
-		n, err2 := strconv.ParseFloat(count, 64)
-		if err != nil || err2 != nil {
-			continue
-		}
-		out[bound] = n
+		out[math.Inf(1)] = float64(h.GetSampleCount())
 	}
 	return out, nil
 }
@@ -533,7 +567,11 @@ func report(o options, ms []measurement, idle [2]idleFigures, codes []int) {
 	}
 	ms2 := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 	fmt.Printf("## fetchd serve under API load (%d runs each, medians)\n\n", o.runs)
-	fmt.Printf("Load: %d clients on GET /v1/events and %d requests/s to GET /v1/images over loopback TCP with the token.\n\n", o.clients, o.rps)
+	conns := o.connections
+	if conns == "" {
+		conns = "the default (auto)"
+	}
+	fmt.Printf("Load: %d clients on GET /v1/events and %d requests/s to GET /v1/images over loopback TCP with the token. Download connections: %s.\n\n", o.clients, o.rps, conns)
 	fmt.Println("| measurement | figure | target |")
 	fmt.Println("|---|---|---|")
 	fmt.Printf("| GET /v1/images latency during the download, p50 / p99 / max (%d requests, %d errors, %d not sent: 512 in flight) | %s / %s / %s | p99 ≤ 10 ms |\n",
