@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -135,8 +137,28 @@ func (a *app) describeSources(ctx context.Context, cfg *config.Config) (listJSON
 		}
 		out.Sources = append(out.Sources, s)
 	}
+	out.Sources = append(out.Sources, ociSourceJSON(cfg))
+	sort.Slice(out.Sources, func(i, j int) bool { return out.Sources[i].Name < out.Sources[j].Name })
 	out.Warnings = warnings
 	return out, errs, nil
+}
+
+// ociSourceJSON describes the oci source: part of fetchd itself, not a
+// plugin (registry credentials stay in the host process), with no
+// releases of its own: an image names a registry reference.
+func ociSourceJSON(cfg *config.Config) sourceJSON {
+	s := sourceJSON{
+		Name:    config.OCISourceName,
+		Version: version,
+		Summary: "images another fetchd published to an OCI registry (fetchd publish); an image names ref: REGISTRY/REPOSITORY:TAG, or takes sources.oci.repository",
+		Origin:  "host",
+		Builtin: true,
+	}
+	s.Path, _ = os.Executable()
+	if src, ok := cfg.Sources[config.OCISourceName]; ok && src.OCI.Repository != "" {
+		s.BaseURL, s.BaseURLFrom, s.BaseURLWhere = src.OCI.Repository, "config", cfg.Where(src.Line)+": sources.oci"
+	}
+	return s
 }
 
 // writeSourceTable prints the overview table, then each source's releases,
@@ -157,7 +179,11 @@ func writeSourceTable(w io.Writer, sources []sourceJSON) {
 		if s.BaseURLFrom == "config" {
 			base += " (" + s.BaseURLWhere + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Name, s.Version, s.Protocol, origin, base)
+		protocol := "-"
+		if s.Protocol > 0 {
+			protocol = fmt.Sprint(s.Protocol)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Version, protocol, origin, dash(base))
 	}
 	tw.Flush()
 	for _, s := range sources {
@@ -165,6 +191,9 @@ func writeSourceTable(w io.Writer, sources []sourceJSON) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: %s\n", s.Name, s.Summary)
+		if len(s.Releases) == 0 {
+			continue
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  RELEASE\tALIASES\tEOL\tNOTE")
 		for _, r := range s.Releases {

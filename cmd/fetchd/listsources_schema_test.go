@@ -65,8 +65,14 @@ func TestListSourcesJSONSchema(t *testing.T) {
 		Sources []map[string]any `json:"sources"`
 	}
 	_ = json.Unmarshal(out.Bytes(), &raw)
+	var names []string
 	for _, s := range raw.Sources {
+		names = append(names, s["name"].(string))
 		switch s["name"] {
+		case "oci":
+			if s["origin"] != "host" || s["builtin"] != true || s["base_url"] != nil {
+				t.Errorf("oci: origin %v builtin %v base_url %v, want host, true, none", s["origin"], s["builtin"], s["base_url"])
+			}
 		case "ubuntu":
 			if s["base_url"] != "http://127.0.0.1:9/ubuntu" || s["base_url_from"] != "config" || s["base_url_where"] != cfg+":3: sources.ubuntu.base_url" {
 				t.Errorf("ubuntu: base_url %v from %v at %v", s["base_url"], s["base_url_from"], s["base_url_where"])
@@ -76,6 +82,9 @@ func TestListSourcesJSONSchema(t *testing.T) {
 				t.Errorf("debian: base_url %v from %v", s["base_url"], s["base_url_from"])
 			}
 		}
+	}
+	if got := strings.Join(names, " "); got != "alpine debian oci ubuntu" {
+		t.Errorf("sources %q, want alpine debian oci ubuntu, sorted", got)
 	}
 	if strings.Contains(out.String(), `\u003c`) || strings.Contains(out.String(), `\u003e`) {
 		t.Error("HTML-escaped JSON")
