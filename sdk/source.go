@@ -152,6 +152,8 @@ const (
 
 // Unsigned returns the Signature of a digest no signature vouches for;
 // detail says why, e.g. "upstream signs nothing: checksum over https".
+// fetchd shows it after "unsigned: ", so detail need not say "unsigned"
+// again.
 func Unsigned(detail string) Signature {
 	return Signature{Status: SignatureUnsigned, Detail: detail}
 }

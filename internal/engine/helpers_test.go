@@ -135,7 +135,7 @@ func (fx *fixture) publish(rel string, data []byte, version string) sdk.Artifact
 		Size:        int64(len(data)),
 		Digest:      sha256Of(data),
 		ChecksumURL: fx.srv.URL + "/" + path.Dir(rel) + "/SHA256SUMS",
-		Signature:   sdk.Unsigned("test replica, unsigned"),
+		Signature:   sdk.Unsigned("test replica"),
 		Release:     "3",
 		Arch:        "amd64",
 		Variant:     "cloudinit",

@@ -100,7 +100,7 @@ func (b byBase) Resolve(_ context.Context, req pluginhost.Request) (sdk.Artifact
 func TestFromMirrors(t *testing.T) {
 	t.Parallel()
 	signed := sdk.Artifact{URL: "https://m1/u/a.img", Signature: sdk.Signature{Status: sdk.SignatureVerified}}
-	unsigned := sdk.Artifact{URL: "https://m1/u/a.img", Signature: sdk.Unsigned("checksum over https, unsigned")}
+	unsigned := sdk.Artifact{URL: "https://m1/u/a.img", Signature: sdk.Unsigned("checksum over https")}
 	primaryErr := errors.New("primary: HTTP 503")
 	sc := config.Source{BaseURL: "https://p/u", Mirrors: []string{"https://m1/u", "https://m2/u"}}
 	failedFetch := func() *docRecorder {

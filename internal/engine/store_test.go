@@ -53,7 +53,7 @@ func TestSyncTakesOverVersion1Layout(t *testing.T) {
 	if n := fx.requests(art); n != 0 {
 		t.Errorf("%d image requests, want none", n)
 	}
-	if got, _ := fx.entry(name); got.Signature != "unsigned: test replica, unsigned" || got.Version != "v1" {
+	if got, _ := fx.entry(name); got.Signature != "unsigned: test replica" || got.Version != "v1" {
 		t.Errorf("the record's origin changed: %+v", got)
 	}
 	// The record now holds the configuration: update never needs no
@@ -87,7 +87,7 @@ func writeVersion1(t *testing.T, dir, name string, data []byte, art sdk.Artifact
 	  "version": "v1", "url": "` + art.URL + `", "format": "qcow2", "digest": "` + art.Digest.String() + `",
 	  "size": ` + itoa(len(data)) + `, "mtime": "` + fi.ModTime().UTC().Format(time.RFC3339Nano) + `",
 	  "verified_at": "2025-01-01T00:00:00Z", "verified_by": ["sha256", "qcow2-header", "qemu-img info", "qemu-img check"],
-	  "checksum_url": "` + art.ChecksumURL + `", "signature": "unsigned: test replica, unsigned"}}}`
+	  "checksum_url": "` + art.ChecksumURL + `", "signature": "unsigned: test replica"}}}`
 	if err := os.WriteFile(filepath.Join(priv, "state.json"), []byte(v1), 0o644); err != nil {
 		t.Fatal(err)
 	}

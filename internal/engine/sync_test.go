@@ -37,7 +37,7 @@ func TestSyncInstallsMissingImage(t *testing.T) {
 		Size: int64(len(img)), VirtualSize: 16 << 20,
 		VerifiedAt:  testNow,
 		VerifiedBy:  []string{"sha256", "qcow2-header", "qemu-img info", "qemu-img check"},
-		ChecksumURL: art.ChecksumURL, Signature: "unsigned: test replica, unsigned",
+		ChecksumURL: art.ChecksumURL, Signature: "unsigned: test replica",
 	}
 	got, ok := fx.entry(name)
 	if !ok {

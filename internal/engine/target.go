@@ -48,7 +48,7 @@ func (e *Engine) urlTarget(ctx context.Context, im config.Image) (sdk.Artifact, 
 		}
 		art.Digest = d
 		art.ChecksumURL = im.ChecksumFileURL
-		art.Signature = sdk.Unsigned("checksum file over " + schemeOf(im.ChecksumFileURL) + ", unsigned")
+		art.Signature = sdk.Unsigned("checksum file over " + schemeOf(im.ChecksumFileURL))
 	}
 	// A direct URL has no build name; its digest identifies the build.
 	art.Version = art.Digest.Short()

@@ -63,7 +63,7 @@ func TestSyncDirectURL(t *testing.T) {
 	wantRec := map[string]recorded{
 		"custom.qcow2": {
 			URL: base + "/custom/disk.qcow2", Digest: sha512Of(b[0]).String(), Version: sha512Of(b[0]).Short(),
-			ChecksumURL: base + "/custom/SHA512SUMS", Signature: "unsigned: checksum file over http, unsigned",
+			ChecksumURL: base + "/custom/SHA512SUMS", Signature: "unsigned: checksum file over http",
 		},
 		"inline.qcow2": {
 			URL: base + "/inline/disk.qcow2", Digest: sha256Of(b[1]).String(), Version: sha256Of(b[1]).Short(),

@@ -60,7 +60,7 @@ func publisherDir(t *testing.T, name, version string, size int) (string, *state.
 		Digest: d, Size: int64(size), Stamp: store.StampOf(&sys),
 		VerifiedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), VerifiedBy: []string{"sha512", "qcow2-header", "qemu-img info", "qemu-img check"},
 		ChecksumURL: "https://cloud.debian.org/images/cloud/trixie/" + version + "/SHA512SUMS",
-		Signature:   "unsigned: checksum over https, unsigned",
+		Signature:   "unsigned: checksum over https",
 	}
 	st := state.New()
 	st.SetBuild(ent)

@@ -12,7 +12,7 @@ import (
 )
 
 // Unsigned is what the answer says of a build when no keys are configured.
-const Unsigned = "registry digest only, unsigned"
+const Unsigned = "registry digest only"
 
 // Resolved is a published build as a consumer sees it.
 type Resolved struct {

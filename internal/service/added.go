@@ -125,10 +125,10 @@ func urlAnswer(im config.Image) (json.RawMessage, error) {
 	ans := map[string]any{"url": im.URL, "format": im.Format, "signature": "unsigned", "metadata_read": []string{}, "warnings": []string{}}
 	if im.ChecksumFileURL != "" {
 		ans["checksum_url"] = im.ChecksumFileURL
-		ans["signature_detail"] = "the digest is looked up in the checksum file at download (unsigned)"
+		ans["signature_detail"] = "the digest is looked up in the checksum file at download"
 	} else {
 		ans["checksum"] = im.Checksum.String()
-		ans["signature_detail"] = "digest given here (unsigned)"
+		ans["signature_detail"] = "digest given here"
 	}
 	return json.Marshal(ans)
 }

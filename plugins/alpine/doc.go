@@ -76,7 +76,7 @@
 // comes from the unsigned .sha512 over https, so every answer is reported
 // unsigned, with a detail saying why:
 //
-//	upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned
+//	upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https
 //
 // Every answer whose image the listing shows with an <image>.asc carries
 // that URL as Artifact.ImageSignatureURL. When the operator configures keys

@@ -289,7 +289,7 @@ func TestResolveSignature(t *testing.T) {
 		keys [][]byte
 		want string
 	}{
-		"no keys":             {want: "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned"},
+		"no keys":             {want: "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https"},
 		"the key that signed": {keys: [][]byte{l.Key.PublicArmored()}, want: withKeys},
 		// Whether the key fits is for fetchd to find, over the image.
 		"another key, binary": {keys: [][]byte{sigtest.MustNewKey("Other", "other@example.invalid").PublicBinary()}, want: withKeys},

@@ -5,7 +5,7 @@ import "github.com/sandlabx/fetchd/sdk"
 // The Signature details Resolve reports; see "Signatures" in the package
 // documentation.
 const (
-	detailNoKey = "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https, unsigned"
+	detailNoKey = "upstream's .asc signs the image itself, not its .sha512, and no key is configured: digest from .sha512 over https"
 	detailKeys  = "digest from .sha512 over https; fetchd checks the image's .asc against the operator's keys after download"
 )
 

@@ -12,7 +12,7 @@ const DefaultBaseURL = "https://cloud.debian.org/images/cloud"
 
 // UnsignedDetail is the Signature detail of every artifact: Debian signs
 // nothing over its cloud images or their checksums.
-const UnsignedDetail = "checksum over https, unsigned: Debian publishes no signature over cloud image checksums"
+const UnsignedDetail = "checksum over https; Debian publishes no signature over cloud image checksums"
 
 // Source is the Debian source. It is stateless and safe for concurrent use.
 type Source struct{}

@@ -13,8 +13,8 @@
 // it to release builds and the suite aliases along.
 //
 // Debian signs neither the images nor their checksums, so every artifact
-// is reported unsigned ("checksum over https, unsigned: Debian publishes no
-// signature over cloud image checksums"): trust rests on HTTPS to
+// is reported unsigned ("checksum over https; Debian publishes no signature
+// over cloud image checksums"): trust rests on HTTPS to
 // cloud.debian.org. Operator-configured trusted keys cannot be used and
 // are refused with INVALID_ARGUMENT rather than ignored.
 //
