@@ -52,6 +52,13 @@ func (h *hostSlots) capOf(host string) int {
 	return MaxConnectionsPerHost
 }
 
+// count is the number of connections open to host now.
+func (h *hostSlots) count(host string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.open[host]
+}
+
 // limit is the current cap of host.
 func (h *hostSlots) limit(host string) int {
 	h.mu.Lock()

@@ -41,9 +41,11 @@ func (r *segRun) failed(w *worker, s *span, err error) bool {
 	case errors.As(err, &ce):
 		r.fall(src, ce.reason)
 		return false
-	case errors.As(err, &be) && src.workers > 1:
-		// Courtesy: the server wants fewer connections from us.
-		r.d.hosts.lower(src.host, src.workers-1)
+	case errors.As(err, &be) && w.peers > 0:
+		// Courtesy: the server wants fewer connections from us. The cap
+		// comes from what was open when the request was sent, not when
+		// the refusal is read: by then the others may have finished.
+		r.d.hosts.lower(src.host, w.peers)
 		r.detach(w)
 		return false
 	}

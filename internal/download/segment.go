@@ -57,6 +57,10 @@ type worker struct {
 	buf    []byte
 	active bool                    // has received a byte: counts in rate samples
 	cancel context.CancelCauseFunc // ends its current request; nil between requests
+	// peers is how many other connections were open to its host, over
+	// every download, when its current request was sent: a server that
+	// turns the request away accepts no more than that many.
+	peers int
 }
 
 // Tuning of the segmented download. The sizes are floors and caps; the

@@ -132,6 +132,7 @@ func (r *segRun) send(w *worker, first, last int64) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.ctx)
 	r.mu.Lock()
 	w.cancel = cancel
+	w.peers = r.d.hosts.count(w.src.host) - 1
 	r.mu.Unlock()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.src.url, nil)
 	if err != nil {
