@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 
@@ -33,7 +34,8 @@ type Checked struct {
 //	…
 //	art.Digest, art.Size, art.Signature = c.Entry.Digest, c.Entry.Size, c.Signature
 //
-// Every failure wraps ErrBadMetadata and names the URL: no key to check
+// Every failure wraps ErrBadMetadata and names the URL (and the refusal,
+// a *signature.VerifyError, for errors.As): no key to check
 // with, a signature that does not verify (the signature package's reason:
 // unknown signer, bad signature, expired key, …), a file that does not
 // parse, no entry or two different digests for name. Operator keys that do
@@ -45,7 +47,7 @@ func (r ResolveRequest) CheckClearsigned(doc *Document, algo checksum.Algorithm,
 	}
 	text, res, err := signature.VerifyClearsigned(keys, doc.Body)
 	if err != nil {
-		return Checked{}, fmt.Errorf("verify %s: %v: %w", doc.URL, err, ErrBadMetadata)
+		return Checked{}, fmt.Errorf("verify %s: %w%s: %w", doc.URL, err, htmlHint(doc), ErrBadMetadata)
 	}
 	return r.checked(doc.URL, doc.URL, text, algo, name, res, origin)
 }
@@ -59,9 +61,21 @@ func (r ResolveRequest) CheckDetached(sums, sig *Document, algo checksum.Algorit
 	}
 	res, err := signature.VerifyDetached(keys, sums.Body, sig.Body)
 	if err != nil {
-		return Checked{}, fmt.Errorf("verify %s with %s: %v: %w", sums.URL, sig.URL, err, ErrBadMetadata)
+		return Checked{}, fmt.Errorf("verify %s with %s: %w%s: %w", sums.URL, sig.URL, err, htmlHint(sums, sig), ErrBadMetadata)
 	}
 	return r.checked(sums.URL, sig.URL, sums.Body, algo, name, res, origin)
+}
+
+// htmlHint says which of docs is an HTML page (a misconfigured mirror's
+// usual answer), or "".
+func htmlHint(docs ...*Document) string {
+	for _, d := range docs {
+		t := bytes.TrimLeft(d.Body, " \t\r\n\ufeff")
+		if len(t) > 0 && t[0] == '<' {
+			return " (" + path.Base(d.URL) + " looks like an HTML page)"
+		}
+	}
+	return ""
 }
 
 func (r ResolveRequest) checkKeys(url string, embedded [][]byte) (*signature.Keyring, KeyOrigin, error) {

@@ -1,17 +1,14 @@
 package ubuntu
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
-	"unicode"
 
 	"github.com/sandlabx/fetchd/sdk"
 	"github.com/sandlabx/fetchd/sdk/checksum"
-	"github.com/sandlabx/fetchd/sdk/signature"
 )
 
 // resolver is one Resolve call.
@@ -83,36 +80,26 @@ func (r resolver) resolve(ctx context.Context) (sdk.Artifact, error) {
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	keyring, origin, err := r.req.Keyring(r.keys...)
+	c, err := r.req.CheckDetached(sums, sig, checksum.SHA256, fileName, r.keys...)
 	if err != nil {
 		return sdk.Artifact{}, err
 	}
-	if keyring == nil {
-		return sdk.Artifact{}, fmt.Errorf("no key to verify %s with: the plugin was built without one and the operator configured none", sigURL)
-	}
-	res, err := signature.VerifyDetached(keyring, sums, sig)
-	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("verify %s with %s: %v%s: %w", sumsURL, sigURL, err, verifyHint(err, sums, sig), sdk.ErrBadMetadata)
-	}
 
-	// 4. Only now parse SHA256SUMS, and cross-check it with the stream.
-	d, err := checksum.Find(sums, checksum.SHA256, fileName)
-	if err != nil {
-		return sdk.Artifact{}, fmt.Errorf("%s (signature verified): %v: %w", sumsURL, err, sdk.ErrBadMetadata)
-	}
-	if d != b.digest {
+	// 4. The signed SHA256SUMS and the stream must agree.
+	if d := c.Entry.Digest; d != b.digest {
 		return sdk.Artifact{}, fmt.Errorf("upstream disagrees with itself about %s: %s says %s, the signed %s says %s: %w",
 			fileName, productsURL, b.digest, sumsURL, d, sdk.ErrBadMetadata)
 	}
+	c.Signature.Detail += "; the simplestreams digest agrees"
 	return sdk.Artifact{
 		URL:         root + b.path,
 		FileName:    fileName,
 		Version:     b.serial,
 		Format:      sdk.FormatQCOW2,
 		Size:        b.size,
-		Digest:      d,
+		Digest:      c.Entry.Digest,
 		ChecksumURL: sumsURL,
-		Signature:   sdk.Verified(res.Fingerprint, sigURL, origin, detail(res)),
+		Signature:   c.Signature,
 		Release:     rel.version,
 		Arch:        arch,
 		Variant:     r.req.Variant,
@@ -160,11 +147,11 @@ func (r resolver) readProducts(ctx context.Context, url, id string) (productsRes
 // fetchBuildFile reads SHA256SUMS or its signature from the directory the
 // stream pointed to. Missing, it is a failed check: the stream promised a
 // build there.
-func (r resolver) fetchBuildFile(ctx context.Context, url, missing string) ([]byte, error) {
+func (r resolver) fetchBuildFile(ctx context.Context, url, missing string) (*sdk.Document, error) {
 	doc, err := r.req.Fetcher.Fetch(ctx, url, sdk.MaxBytes(maxBuildFileBytes))
 	switch {
 	case err == nil:
-		return doc.Body, nil
+		return doc, nil
 	case errors.Is(err, sdk.ErrNotFound):
 		return nil, fmt.Errorf("%s: %s: %w", naming(url, err), missing, sdk.ErrBadMetadata)
 	}
@@ -187,49 +174,4 @@ func naming(url string, err error) string {
 		return err.Error()
 	}
 	return "read " + url + ": " + err.Error()
-}
-
-// detail is the Signature's one line for humans.
-func detail(res signature.Result) string {
-	who := res.UserID
-	if who == "" {
-		who = "key " + res.Fingerprint
-	}
-	who = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
-		}
-		return r
-	}, who)
-	return "SHA256SUMS.gpg by " + clipN(who, 120) + "; the simplestreams digest agrees"
-}
-
-// verifyHint adds what a user can do about a refused signature: an HTML
-// page is the usual answer of a misconfigured mirror; an unknown signer
-// may be Canonical rotating its key.
-func verifyHint(err error, sums, sig []byte) string {
-	if h := htmlHint(sums, sig); h != "" {
-		return h
-	}
-	var ve *signature.VerifyError
-	if errors.As(err, &ve) && ve.Reason == signature.ReasonUnknownSigner {
-		return " (if Canonical has moved to a new signing key, check its fingerprint and configure it as this source's trusted keys)"
-	}
-	return ""
-}
-
-// htmlHint says when a file that should be a checksum file or a signature
-// is an HTML page.
-func htmlHint(sums, sig []byte) string {
-	isHTML := func(b []byte) bool {
-		t := bytes.TrimLeft(b, " \t\r\n")
-		return len(t) > 0 && t[0] == '<'
-	}
-	switch {
-	case isHTML(sums):
-		return " (SHA256SUMS looks like an HTML page)"
-	case isHTML(sig):
-		return " (SHA256SUMS.gpg looks like an HTML page)"
-	}
-	return ""
 }
