@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sandlabx/fetchd/internal/engine"
@@ -14,6 +16,9 @@ import (
 //
 //	FETCHD_TEST_PAUSE_BEFORE_RENAME=<file>  before renaming a verified image
 //	    into place, create <file> and wait forever (the test kills fetchd)
+//	FETCHD_TEST_HOLD_BEFORE_COMMIT=<dir>    before committing the first
+//	    verified build of the run, create <dir>/commit.held and wait until
+//	    <dir>/commit.go exists (polled at most 6000 times, 10 ms apart)
 //	FETCHD_TEST_QEMU_TIMEOUT=<duration>     qemu-img's timeout (default 60s)
 //	FETCHD_TEST_MIN_SEGMENT=<bytes>         the smallest segment of a download
 //	    over several connections (default 1 MiB), so small test images are
@@ -26,11 +31,28 @@ func init() {
 				select {}
 			})
 		}
+		if gate := os.Getenv("FETCHD_TEST_HOLD_BEFORE_COMMIT"); gate != "" {
+			var once sync.Once
+			e.SetBeforeRename(func(string) { once.Do(func() { holdAt(gate, "commit") }) })
+		}
 		if n, err := strconv.ParseInt(os.Getenv("FETCHD_TEST_MIN_SEGMENT"), 10, 64); err == nil && n > 0 {
 			e.Downloader.MinSegment = n
 		}
 		if d, err := time.ParseDuration(os.Getenv("FETCHD_TEST_QEMU_TIMEOUT")); err == nil {
 			e.QemuImg.Timeout = d
 		}
+	}
+}
+
+// holdAt announces that fetchd reached point (gate/<point>.held) and waits
+// for the test to let it go on (gate/<point>.go), a bounded number of
+// times.
+func holdAt(gate, point string) {
+	_ = os.WriteFile(filepath.Join(gate, point+".held"), nil, 0o644)
+	for i := 0; i < 6000; i++ {
+		if _, err := os.Stat(filepath.Join(gate, point+".go")); err == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
