@@ -23,7 +23,8 @@
 // grows; it is fed rate samples and needs no clock, so it is tested with
 // plain numbers. Mirrors (Request.Mirrors) are more URLs of the same file:
 // connections go to the server with the fewest, and one that fails or is
-// much slower than another is dropped for the download. An interrupted
+// much slower than another is dropped for the rest of the Downloader's
+// life (one run): later downloads use no mirror on its host. An interrupted
 // download keeps a resume state next to the partial (segstate.go): which
 // spans are written, and what each server said about the file. Answers
 // that cannot be trusted end in one connection from byte 0 through the

@@ -9,6 +9,9 @@ type hostSlots struct {
 	mu   sync.Mutex
 	open map[string]int
 	cap  map[string]int // lowered for a host that turned connections away
+	// gone holds the hosts whose mirror was dropped from a download, and
+	// why: later downloads of the run use no mirror there.
+	gone map[string]string
 }
 
 // acquire takes a slot on host. The first connection of a download always
@@ -50,6 +53,28 @@ func (h *hostSlots) capOf(host string) int {
 		return c
 	}
 	return MaxConnectionsPerHost
+}
+
+// dropMirror remembers, for as long as the Downloader lives (one run),
+// that the mirror on host failed or was too slow. The first reason
+// stays.
+func (h *hostSlots) dropMirror(host, why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone == nil {
+		h.gone = map[string]string{}
+	}
+	if _, ok := h.gone[host]; !ok {
+		h.gone[host] = why
+	}
+}
+
+// droppedMirror returns why a mirror on host was dropped earlier in the
+// run, or "".
+func (h *hostSlots) droppedMirror(host string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gone[host]
 }
 
 // count is the number of connections open to host now.

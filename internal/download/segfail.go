@@ -85,6 +85,9 @@ func (r *segRun) drop(src *source, err error, kind failKind) {
 		return
 	}
 	src.dropped, src.dropErr, src.kind = err.Error(), err, kind
+	if src.index > 0 {
+		r.d.hosts.dropMirror(src.host, src.dropped)
+	}
 	for w := range r.workers {
 		if w.src == src && w.cancel != nil {
 			w.cancel(errDropped)
@@ -149,7 +152,7 @@ func (r *segRun) noSourceError() error {
 func (r *segRun) noSourceErrorLocked() error {
 	transient := false
 	for _, s := range r.sources {
-		if s.kind == failTransient || s.kind == failSlow {
+		if s.kind == failTransient || s.kind == failSlow || s.kind == failEarlier {
 			transient = true
 		}
 	}

@@ -565,7 +565,7 @@ func TestSegmentedMirrors(t *testing.T) {
 				if !errors.As(err, &ae) || !errors.As(err, &se) || !se.NotFound() {
 					t.Fatalf("got %v, want an *AllSourcesError unwrapping to the primary's 404", err)
 				}
-				if !strings.Contains(err.Error(), "every server failed") || strings.Count(err.Error(), "404") != 2 {
+				if !strings.Contains(err.Error(), "every server failed") || strings.Count(err.Error(), "HTTP 404 Not Found") != 2 {
 					t.Errorf("message %q does not name both servers' answers", err)
 				}
 			},
@@ -617,5 +617,69 @@ func TestSegmentedMirrors(t *testing.T) {
 				t.Errorf("sources served %d bytes in all (%+v), want %d", total, res.Sources, testSize)
 			}
 		})
+	}
+}
+
+// A mirror dropped from one download is not asked again by the next
+// download of the same Downloader (one run), which says why in its
+// sources; a new Downloader (the next run) asks it again.
+func TestMirrorDroppedForTheRun(t *testing.T) {
+	t.Parallel()
+	files := map[string][]byte{"/a.qcow2": randomBytes(testSize, 31), "/b.qcow2": randomBytes(testSize, 32)}
+	byPath := func(w http.ResponseWriter, r *http.Request, _ int) {
+		data, ok := files[strings.TrimPrefix(r.URL.Path, "/mirror")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, "image.qcow2", time.Time{}, bytes.NewReader(data))
+	}
+	var broken atomic.Bool
+	broken.Store(true)
+	var asked atomic.Int32 // GETs the mirror received
+	primary := newServer(t, false, byPath)
+	mirror := newServer(t, false, func(w http.ResponseWriter, r *http.Request, n int) {
+		asked.Add(1)
+		if broken.Load() {
+			panic(http.ErrAbortHandler)
+		}
+		byPath(w, r, n)
+	})
+	p := netpolicy.Policy{AllowHTTP: []string{strings.TrimPrefix(primary.URL, "http://"), strings.TrimPrefix(mirror.URL, "http://")}}
+	get := func(d *Downloader, name string) Result {
+		t.Helper()
+		req := Request{URL: primary.URL + name, Mirrors: []string{mirror.URL + "/mirror" + name}, PartialDir: partialDir(t),
+			Digest: digestOfBytes(files[name]), Size: testSize, MaxSize: 1 << 30, Connections: 4}
+		res, err := d.Download(t.Context(), req)
+		if err != nil {
+			t.Fatalf("Download %s: %v", name, err)
+		}
+		if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, files[name]) {
+			t.Fatalf("%s: the file is not the served one", name)
+		}
+		return res
+	}
+	run := newDL(p)
+	first := get(run, "/a.qcow2")
+	if first.Sources[1].Dropped == "" || asked.Load() == 0 {
+		t.Fatalf("the failing mirror was not tried and dropped (%d requests): %+v", asked.Load(), first.Sources)
+	}
+	broken.Store(false) // it would serve now, but this run is done with it
+	mirror.settle(t)
+	before := asked.Load()
+	second := get(run, "/b.qcow2")
+	if n := asked.Load() - before; n != 0 {
+		t.Errorf("the mirror dropped earlier in the run got %d requests", n)
+	}
+	if d := second.Sources[1].Dropped; !strings.HasPrefix(d, "earlier in this run: ") || !strings.Contains(d, first.Sources[1].Dropped) {
+		t.Errorf("second download says the mirror was dropped %q, want earlier in this run, with the first reason %q", d, first.Sources[1].Dropped)
+	}
+	if second.Sources[0].Bytes != testSize {
+		t.Errorf("the primary served %d bytes, want all %d", second.Sources[0].Bytes, testSize)
+	}
+	before = asked.Load()
+	third := get(newDL(p), "/b.qcow2")
+	if asked.Load() == before || third.Sources[1].Dropped != "" || third.Sources[1].Bytes == 0 {
+		t.Errorf("the next run did not use the mirror again: %+v", third.Sources)
 	}
 }

@@ -45,6 +45,7 @@ const (
 	failRefused                       // status, redirect policy: an error
 	failRange                         // cannot be trusted with ranges: one connection from zero
 	failSlow                          // much slower than another source
+	failEarlier                       // a mirror dropped by an earlier download of the run
 )
 
 // maxSourceFailures bounds the failed requests to one source in one
@@ -132,7 +133,14 @@ func (d *Downloader) newSegRun(ctx context.Context, req Request, client *http.Cl
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	for i, raw := range append([]string{req.URL}, req.Mirrors...) {
 		u, _ := url.Parse(raw) // check parsed it
-		r.sources = append(r.sources, &source{url: u.String(), host: netpolicy.HostPort(u), index: i})
+		src := &source{url: u.String(), host: netpolicy.HostPort(u), index: i}
+		if why := d.hosts.droppedMirror(src.host); i > 0 && why != "" {
+			// A mirror that failed or was too slow is not asked again
+			// in the same run; the primary always is.
+			src.dropped, src.kind = "earlier in this run: "+why, failEarlier
+			src.dropErr = errors.New(src.dropped)
+		}
+		r.sources = append(r.sources, src)
 	}
 	switch {
 	case d.rule != nil:
