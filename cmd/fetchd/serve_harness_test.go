@@ -31,8 +31,14 @@ const serveIdleTimeout = "idle_timeout: 60s\n"
 // newServeWorld is a fault world with nothing installed yet.
 func newServeWorld(t *testing.T) *faultWorld {
 	t.Helper()
+	return newServeWorldAt(t, t.TempDir())
+}
+
+// newServeWorldAt is newServeWorld in the empty directory root.
+func newServeWorldAt(t *testing.T, root string) *faultWorld {
+	t.Helper()
 	qemuImg := testutil.RequireQemuImg(t)
-	f := &faultWorld{t: t, root: t.TempDir(), good: map[string][]byte{}}
+	f := &faultWorld{t: t, root: root, good: map[string][]byte{}}
 	f.images = filepath.Join(f.root, "images")
 	f.tmp = filepath.Join(f.root, "tmp")
 	if err := os.MkdirAll(f.tmp, 0o700); err != nil {

@@ -23,6 +23,29 @@ import (
 // go test ./cmd/fetchd -run TestUI.
 const screenshotsEnv = "FETCHD_UI_SCREENSHOTS"
 
+// screenshotsRoot is where the world of a run that takes screenshots
+// lives: always the same directory, so that the paths the pages show (the
+// image directory, the partial files in refusals) are the same in every
+// run and the screenshots change only when the UI does.
+const screenshotsRoot = "/tmp/fetchd-ui"
+
+// uiWorld is the world TestUI runs in: under screenshotsRoot when it
+// takes screenshots, else in a test's temporary directory.
+func uiWorld(t *testing.T) *faultWorld {
+	t.Helper()
+	if os.Getenv(screenshotsEnv) == "" {
+		return newServeWorld(t)
+	}
+	if err := os.RemoveAll(screenshotsRoot); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(screenshotsRoot, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(screenshotsRoot) })
+	return newServeWorldAt(t, screenshotsRoot)
+}
+
 var signInRE = regexp.MustCompile(`web UI: open (http://127\.0\.0\.1:[0-9]+/)#token=([0-9a-f]+) to sign in`)
 
 // uiServe starts serve on loopback TCP and returns it, the page's base

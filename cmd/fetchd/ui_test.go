@@ -29,12 +29,13 @@ import (
 // its source answers) installs and survives a restart, and can be
 // removed again; an update that a check found is applied after the page
 // shows old and new build; a hostile build is refused with its cause
-// and the previous build stays; every. Every
-// view passes axe-core at 1440 and 360 px.
+// and the previous build stays, and the page says why the job failed.
+// Every view passes axe-core at 1440 and 360 px, and at 360 px the page
+// and its nav fit the screen.
 func TestUI(t *testing.T) {
 	t.Parallel()
 	browser.Require(t)
-	f := newServeWorld(t)
+	f := uiWorld(t)
 	gate := newDistroGate("alpine", "debian", "ubuntu")
 	f.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
 		return gate.hook(w, r) || uiSlowAlpine(f, w, r)
@@ -188,6 +189,7 @@ func TestUI(t *testing.T) {
 	u.waitText(card(hostile)+" .alert", "Refused by the qcow2 header check")
 	u.waitText(card(hostile)+" .alert", "corrupt bit")
 	u.waitText(card(hostile)+" .alert", "The previous build stays")
+	u.waitText("#banner", "Sync "+hostile+" failed: 1 of 1 images failed: "+hostile+": refused by the qcow2 header check")
 	u.waitState(hostile, "present")
 	if !bytes.Equal(f.read(hostile), good) {
 		t.Errorf("%s changed on disk after the refusal", hostile)
@@ -209,6 +211,13 @@ func TestUI(t *testing.T) {
 		u.Eval("overflow", `document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`, &overflow)
 		if overflow {
 			t.Errorf("%s at 360 px is wider than the screen", view)
+		}
+		// Every section's link is in full view, none scrolled out of the nav.
+		if hidden := u.eval(`[...document.querySelectorAll('#nav a')].filter(a => {
+			const r = a.getBoundingClientRect(), n = document.querySelector('#nav').getBoundingClientRect();
+			return r.left < Math.max(n.left, 0) - 0.5 || r.right > Math.min(n.right, document.documentElement.clientWidth) + 0.5;
+		}).map(a => a.textContent).join(', ')`); hidden != "" {
+			t.Errorf("%s at 360 px: the nav hides %s", view, hidden)
 		}
 		u.Axe(view + " at 360 px")
 		if view != "sources" {

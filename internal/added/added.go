@@ -129,9 +129,9 @@ func Save(dir string, entries []Entry) error {
 	return st.WriteFile(store.Private, config.AddedFile, data)
 }
 
-// Check parses entries as the file would hold them, against cfg: the
-// config file's rules for each image, and no name that cfg has already.
-// It returns the images as they would be configured.
+// Check parses entries as the file would hold them, by cfg's rules for
+// each image (a name cfg has already is for the caller to refuse). It
+// returns the images as they would be configured.
 func Check(cfg *config.Config, entries []Entry) ([]config.Image, error) {
 	data, err := Encode(entries)
 	if err != nil {
@@ -142,13 +142,4 @@ func Check(cfg *config.Config, entries []Entry) ([]config.Image, error) {
 		return nil, err
 	}
 	return ims, nil
-}
-
-// ExistsError refuses a name that is configured already.
-type ExistsError struct {
-	Name, Where string
-}
-
-func (e *ExistsError) Error() string {
-	return fmt.Sprintf("an image called %q is configured already (%s)", e.Name, e.Where)
 }

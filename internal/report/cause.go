@@ -28,6 +28,22 @@ const (
 // Causes lists every refusal cause.
 var Causes = []string{CauseDigest, CauseSize, CauseSignature, CauseHeader, CauseFormat, CauseQemuImg, CauseURLPolicy, CausePluginAnswer}
 
+// CauseWords names a refusal cause's check in words ("qcow2 header"), as
+// in "refused by the qcow2 header check" (the web UI uses the same words).
+func CauseWords(cause string) string {
+	switch cause {
+	case CauseHeader:
+		return "qcow2 header"
+	case CauseQemuImg:
+		return "qemu-img"
+	case CauseURLPolicy:
+		return "URL policy"
+	case CausePluginAnswer:
+		return "plugin answer"
+	}
+	return cause
+}
+
 // RefusalCause says which check refused err, or "" when err is not a
 // refusal (a network failure, a crash, a full disk).
 func RefusalCause(err error) string {

@@ -74,10 +74,44 @@ func (s *Service) runJob(ctx context.Context, j *job) jobOutcome {
 	}
 	s.refreshMetrics(context.WithoutCancel(ctx))
 	out := jobOutcome{results: report.FromResults(results)}
-	if failed := failedNames(results); len(failed) > 0 {
-		out.err = fmt.Errorf("%d of %d images failed: %s", len(failed), len(results), strings.Join(failed, ", "))
-	}
+	out.err = failure(results)
 	return out
+}
+
+// MaxCauses bounds how many failed images a job's error names with their
+// causes (the rest by name).
+const MaxCauses = 3
+
+// failure is a job's error when images failed: how many, and each one's
+// cause as fetchd words it (the first MaxCauses), so that whoever reads
+// the job sees why without looking up every image.
+func failure(rs []engine.Result) error {
+	var causes, others []string
+	for _, r := range rs {
+		if r.Outcome.OK() {
+			continue
+		}
+		if len(causes) == MaxCauses {
+			others = append(others, r.Name)
+			continue
+		}
+		why := "failed"
+		if r.Err != nil {
+			why = r.Err.Error()
+			if c := report.RefusalCause(r.Err); c != "" {
+				why = "refused by the " + report.CauseWords(c) + " check: " + why
+			}
+		}
+		causes = append(causes, r.Name+": "+why)
+	}
+	if len(causes) == 0 {
+		return nil
+	}
+	text := strings.Join(causes, "; ")
+	if len(others) > 0 {
+		text += "; also " + strings.Join(others, ", ")
+	}
+	return fmt.Errorf("%d of %d images failed: %s", len(causes)+len(others), len(rs), text)
 }
 
 // alwaysUpdate is cfg with the update policy "always" for the named
@@ -100,16 +134,6 @@ func allOK(rs []engine.Result) bool {
 		}
 	}
 	return len(rs) > 0
-}
-
-func failedNames(rs []engine.Result) []string {
-	var out []string
-	for _, r := range rs {
-		if !r.Outcome.OK() {
-			out = append(out, r.Name)
-		}
-	}
-	return out
 }
 
 // tee gives every event to each reporter in turn.

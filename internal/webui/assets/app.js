@@ -264,9 +264,21 @@ function jobEvent(data) {
   refreshSoon();
   if (!what) return;
   st.mine.delete(data.job);
-  banner(data.message ? what + ': ' + data.state + (data.state === 'succeeded' ? '' : ' — ' + data.message) : what + ' ' + data.state, data.state !== 'succeeded');
+  if (data.state === 'succeeded') banner(what + ': done.');
+  else jobCause(data.job).then((why) => banner(what + ' ' + data.state + ': ' + why, true));
   const waiter = st.waiters && st.waiters.get(data.job);
   if (waiter) waiter();
+}
+
+// jobCause is why a job did not succeed, as fetchd words it (the job's
+// error names each failed image and its cause).
+async function jobCause(id) {
+  try {
+    const j = await api.get('/v1/jobs/' + id);
+    return j.error || 'no reason given';
+  } catch (err) {
+    return 'no reason known (' + err.message + ')';
+  }
 }
 
 async function streamLoop(after) {
