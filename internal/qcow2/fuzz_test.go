@@ -127,3 +127,57 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadBacking: ReadBacking never panics, never reads past its cap,
+// types every refusal, and a name it returns lies where the header says.
+func FuzzReadBacking(f *testing.F) {
+	for _, b := range [][]byte{
+		overlayHeader("/images/base.qcow2", "qcow2"),
+		overlayHeader("base.qcow2", ""),
+		overlayHeader("../x/y.raw", "raw"),
+		validV2().bytes(),
+		validV3().bytes(),
+		[]byte(Magic),
+		{},
+	} {
+		f.Add(b[:min(len(b), 4096)])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const cap = 2048
+		r := &cappedReader{data: data, cap: cap, t: t}
+		b, err := ReadBacking(r, int64(len(data)), cap)
+		if err != nil {
+			if errors.Is(err, ErrNotQcow2) {
+				return
+			}
+			if _, ok := errors.AsType[*UnsafeError](err); !ok {
+				t.Fatalf("error %v (%T) is neither ErrNotQcow2 nor an *UnsafeError", err, err)
+			}
+			return
+		}
+		if string(data[:4]) != Magic {
+			t.Fatal("read a backing file without the magic")
+		}
+		off, n := binary.BigEndian.Uint64(data[8:]), binary.BigEndian.Uint32(data[16:])
+		switch {
+		case off == 0 && b != (Backing{}):
+			t.Fatalf("no backing file offset, got %+v", b)
+		case off != 0 && (len(b.Name) != int(n) || n == 0 || n > MaxBackingName || string(data[off:off+uint64(n)]) != b.Name):
+			t.Fatalf("name %q does not match offset %d length %d", b.Name, off, n)
+		}
+	})
+}
+
+// cappedReader fails the test on a read past cap.
+type cappedReader struct {
+	data []byte
+	cap  int64
+	t    *testing.T
+}
+
+func (c *cappedReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > c.cap {
+		c.t.Fatalf("read [%d, %d) past the cap %d", off, off+int64(len(p)), c.cap)
+	}
+	return bytes.NewReader(c.data).ReadAt(p, off)
+}
