@@ -618,36 +618,52 @@ func srvRedirect(location, cause string) func(*serverFault) {
 	}
 }
 
-// TestFaultUbuntuLength: Ubuntu announces its images' size; a
-// Content-Length that disagrees is refused.
+// TestFaultUbuntuLength: Ubuntu announces its images' size; a length
+// that disagrees is refused, on one connection (a Content-Length) and on
+// four (the total of every range answer's Content-Range), before a byte
+// is written.
 func TestFaultUbuntuLength(t *testing.T) {
 	t.Parallel()
-	f := newFaultWorld(t)
-	b, err := f.world.Ubuntu.Publish("24.04", runtime.GOARCH, "server")
-	if err != nil {
-		t.Fatal(err)
+	for _, conns := range []int{1, 4} {
+		t.Run(fmt.Sprintf("c%d", conns), func(t *testing.T) {
+			t.Parallel()
+			f := srvWorld(t, conns)
+			b, err := f.world.Ubuntu.Publish("24.04", runtime.GOARCH, "server")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The replica writes every streams file with one fixed mtime, so
+			// Last-Modified would not change and fetchd's metadata cache would
+			// rightly take the 304 for "unchanged". Upstream's does change.
+			now := time.Now()
+			streams, _ := filepath.Glob(filepath.Join(f.world.Root, "ubuntu", "*", "streams", "v1", "*"))
+			for _, p := range streams {
+				if err := os.Chtimes(p, now, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := upstreamURLPath("ubuntu", b.Path)
+			lied := b.Size * 1000
+			f.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != path {
+					return false
+				}
+				if first, last, ok := srvRange(r, int(b.Size)); ok {
+					srvHead(w, first, last, int(lied))
+					return true
+				}
+				w.Header().Set("Content-Length", strconv.FormatInt(lied, 10))
+				w.WriteHeader(http.StatusOK)
+				return true
+			})
+			what := "Content-Length"
+			if conns > 1 {
+				what = "Content-Range total"
+			}
+			res := f.syncJSON("--update", "always")
+			f.check(res, expect{code: 1, failed: map[string]string{
+				"ubuntu-24-lts.qcow2": fmt.Sprintf("%s %d does not match the expected size %d", what, lied, b.Size),
+			}})
+		})
 	}
-	// The replica writes every streams file with one fixed mtime, so
-	// Last-Modified would not change and fetchd's metadata cache would
-	// rightly take the 304 for "unchanged". Upstream's does change.
-	now := time.Now()
-	streams, _ := filepath.Glob(filepath.Join(f.world.Root, "ubuntu", "*", "streams", "v1", "*"))
-	for _, p := range streams {
-		if err := os.Chtimes(p, now, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := upstreamURLPath("ubuntu", b.Path)
-	f.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != path {
-			return false
-		}
-		w.Header().Set("Content-Length", strconv.FormatInt(b.Size*1000, 10))
-		w.WriteHeader(http.StatusOK)
-		return true
-	})
-	res := f.syncJSON("--update", "always")
-	f.check(res, expect{code: 1, failed: map[string]string{
-		"ubuntu-24-lts.qcow2": fmt.Sprintf("Content-Length %d does not match the expected size %d", b.Size*1000, b.Size),
-	}})
 }
