@@ -95,4 +95,10 @@ type Result struct {
 	HeldBy      []string
 	// Hold says why the operator holds the image ("" when not held).
 	Hold string
+	// Builds are the builds the store keeps for the image (current,
+	// pending, previous), set by Status, Hold, Unhold and Rollback; DiskBytes
+	// is what they take on disk together (a build two images share counts
+	// for each).
+	Builds    []KeptBuild
+	DiskBytes int64
 }

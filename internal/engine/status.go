@@ -69,6 +69,14 @@ func (r *run) statusOne(ctx context.Context, im config.Image, check bool) Result
 		res = Result{Outcome: Missing}
 	}
 	res.Hold = l.hold
+	res.Builds, res.DiskBytes = r.keptBuilds(l.rec)
+	if res.Local != nil && res.Local.VirtualSize == 0 {
+		for _, kb := range res.Builds {
+			if kb.Role == RoleCurrent && kb.Build.Digest == res.Local.Digest {
+				res.Local.VirtualSize = kb.Build.VirtualSize
+			}
+		}
+	}
 	if !check {
 		return res
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
@@ -51,6 +52,14 @@ func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
 		}()
 	}
 	wg.Wait()
+	for _, it := range r.retain(ctx, results) {
+		for i := range results {
+			if results[i].Name != it.Image || it.Err != nil {
+				continue
+			}
+			results[i].Note = joinNote(results[i].Note, fmt.Sprintf("removed build %s (%s, beyond retain: %d)", orText(it.Version, "?"), shortKey(it.Digest), retainOf(r.e.Config, it.Image)))
+		}
+	}
 	if len(opts.Names) == 0 && !opts.Offline {
 		r.cleanPartials(results)
 	}
@@ -277,4 +286,17 @@ func (e *Engine) autoDownloadSetting() string {
 		return s
 	}
 	return "AUTO_DOWNLOAD_IMAGES=false"
+}
+
+func retainOf(c *config.Config, name string) int {
+	im, _ := c.Image(name)
+	return im.Retain
+}
+
+// shortKey shortens a digest key ("sha256:<hex>") for notes.
+func shortKey(k string) string {
+	if i := strings.IndexByte(k, ':'); i >= 0 && len(k) > i+13 {
+		return k[:i+13] + "…"
+	}
+	return k
 }

@@ -131,3 +131,16 @@ func renameNoReplace(fromfd int, from string, tofd int, to string) error {
 	}
 	return err
 }
+
+// BuildUsage is what a build file takes on disk (allocated blocks, which
+// for a sparse image is less than its size) and how many names it has.
+func (s *Store) BuildUsage(file string) (allocated int64, links uint64, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(s.fd(Builds), file, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return 0, 0, &os.PathError{Op: "stat", Path: s.Path(Builds, file), Err: err}
+	}
+	return st.Blocks * 512, uint64(st.Nlink), nil
+}
+
+// Allocated is the bytes a listed file takes on disk.
+func (e Entry) Allocated() int64 { return e.Stat.Blocks * 512 }
