@@ -28,6 +28,10 @@ type (
 	RollbackBody struct {
 		Version string `json:"version"`
 	}
+	// HoldBody is POST /v1/images/{name}/hold.
+	HoldBody struct {
+		Reason string `json:"reason"`
+	}
 	// PruneBody is POST /v1/prune.
 	PruneBody struct {
 		DryRun bool `json:"dry_run"`
@@ -201,6 +205,23 @@ func CheckVersion(v string) error {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._+-~:", c)
 		if !ok {
 			return Errorf(http.StatusBadRequest, "version %q: only letters, digits and . _ + - ~ : are allowed", shorten(v))
+		}
+	}
+	return nil
+}
+
+// MaxReasonBytes bounds a hold's reason.
+const MaxReasonBytes = 200
+
+// CheckReason refuses a hold reason that is too long or holds control
+// characters (it is shown in status, the UI and the log).
+func CheckReason(s string) error {
+	if len(s) > MaxReasonBytes {
+		return Errorf(http.StatusBadRequest, "reason longer than %d bytes", MaxReasonBytes)
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == utf8.RuneError {
+			return Errorf(http.StatusBadRequest, "reason holds a control character or invalid UTF-8")
 		}
 	}
 	return nil

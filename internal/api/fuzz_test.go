@@ -14,11 +14,11 @@ import (
 // with a 400, and what decodes re-encodes to something that decodes the
 // same.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"name":"a.qcow2","source":"ubuntu","release":"24.04"}`, `{"url":"https://x/a","checksum":"file:https://x/SUMS","format":"raw"}`, `{}`, `{"images":["a.qcow2"]}`, `{"version":"1.2"}`, `{"dry_run":true}`, `{"images":null}`, `{"x":1}`, `[]`, `{"images":["a"]} {}`, "{\"images\":[\"\xff\"]}"} {
+	for _, s := range []string{`{"name":"a.qcow2","source":"ubuntu","release":"24.04"}`, `{"url":"https://x/a","checksum":"file:https://x/SUMS","format":"raw"}`, `{}`, `{"images":["a.qcow2"]}`, `{"version":"1.2"}`, `{"dry_run":true}`, `{"reason":"kernel regression"}`, `{"images":null}`, `{"x":1}`, `[]`, `{"images":["a"]} {}`, "{\"images\":[\"\xff\"]}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, v := range []any{&SyncBody{}, &RollbackBody{}, &PruneBody{}, &EmptyBody{}, &AddImageBody{}, &ResolveBody{}} {
+		for _, v := range []any{&SyncBody{}, &RollbackBody{}, &HoldBody{}, &PruneBody{}, &EmptyBody{}, &AddImageBody{}, &ResolveBody{}} {
 			err := DecodeJSON(data, v)
 			if err != nil {
 				se, ok := err.(*StatusError)
@@ -53,6 +53,9 @@ func FuzzHeaders(f *testing.F) {
 		}
 		if err := CheckImageName(s); err == nil && (s == "" || s[0] == '.' || strings.ContainsAny(s, "/\\\x00") || !utf8.ValidString(s)) {
 			t.Fatalf("CheckImageName(%q) accepted", s)
+		}
+		if err := CheckReason(s); err == nil && (len(s) > MaxReasonBytes || strings.ContainsAny(s, "\x00\r\n\x1b") || !utf8.ValidString(s)) {
+			t.Fatalf("CheckReason(%q) accepted", s)
 		}
 		if err := CheckVersion(s); err == nil && strings.ContainsAny(s, "/ \x00") {
 			t.Fatalf("CheckVersion(%q) accepted", s)

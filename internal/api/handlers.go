@@ -74,6 +74,21 @@ func (s *Server) imageJob(kind string) func(http.ResponseWriter, *http.Request) 
 	}
 }
 
+func (s *Server) hold(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := CheckImageName(name); err != nil {
+		return err
+	}
+	var body HoldBody
+	if err := decodeBody(r, &body); err != nil {
+		return err
+	}
+	if err := CheckReason(body.Reason); err != nil {
+		return err
+	}
+	return s.submit(w, JobRequest{Kind: KindHold, Images: []string{name}, Reason: body.Reason, Origin: "api"})
+}
+
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := CheckImageName(name); err != nil {

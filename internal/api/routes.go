@@ -31,7 +31,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/resolve", mutate, s.resolve},
 		{"POST", "/v1/images/{name}/sync", mutate, s.imageJob(KindSync)},
 		{"POST", "/v1/images/{name}/update", mutate, s.imageJob(KindUpdate)},
-		{"POST", "/v1/images/{name}/hold", mutate, s.imageJob(KindHold)},
+		{"POST", "/v1/images/{name}/hold", mutate, s.hold},
 		{"POST", "/v1/images/{name}/unhold", mutate, s.imageJob(KindUnhold)},
 		{"POST", "/v1/images/{name}/rollback", mutate, s.rollback},
 		{"POST", "/v1/sync", mutate, s.listJob(KindSync)},

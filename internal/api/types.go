@@ -109,6 +109,8 @@ type JobRequest struct {
 	Version string
 	// DryRun makes prune report without removing.
 	DryRun bool
+	// Reason is why a hold is set.
+	Reason string
 	// Origin says who asked: "api", "schedule", "start", "signal".
 	Origin string
 }

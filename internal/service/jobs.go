@@ -83,7 +83,7 @@ func (s *Service) Submit(req api.JobRequest) (api.Job, error) {
 }
 
 func sameRequest(a, b api.JobRequest) bool {
-	return a.Kind == b.Kind && slices.Equal(a.Images, b.Images) && a.Version == b.Version && a.DryRun == b.DryRun
+	return a.Kind == b.Kind && slices.Equal(a.Images, b.Images) && a.Version == b.Version && a.DryRun == b.DryRun && a.Reason == b.Reason
 }
 
 // Job returns one job (api.Backend).
