@@ -696,7 +696,7 @@ func TestFaultUserLock(t *testing.T) {
 	}
 	// flock(1) holds the lock and execs its command: the holder is
 	// that process, whatever it runs now.
-	if want := fmt.Sprintf("pid %d (", holder.Process.Pid); !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, u.images) {
+	if want := fmt.Sprintf("pid %d (flock)", holder.Process.Pid); !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, u.images) {
 		t.Errorf("the message does not name the holder %q and the directory:\n%s", want, res.stderr)
 	}
 	stop()
@@ -762,6 +762,36 @@ func TestFaultUserPartialOtherFS(t *testing.T) {
 			t.Errorf("%s changed", n)
 		}
 	}
+}
+
+// TestFaultUserStickyDir: what SECURITY.md advises instead of 0777. With
+// the sticky bit (1777) other users can still add files, but can no
+// longer rename fetchd's .fetchd or replace an image name; fetchd does not
+// warn about the directory.
+func TestFaultUserStickyDir(t *testing.T) {
+	t.Parallel()
+	u := newUserWorld(t)
+	if err := unix.Chmod(u.images, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	evil := u.evilQcow2(0)
+	for what, script := range map[string]string{
+		"renaming .fetchd away":       `mv "$1/.fetchd" "$1/.fetchd.moved"`,
+		"replacing an image name":     `cp "$2" "$1/.new"; mv -f "$1/.new" "$1/$3"; r=$?; rm -f "$1/.new"; exit $r`,
+		"removing an image name":      `rm -f "$1/$3"`,
+		"renaming an image name away": `mv "$1/$3" "$1/.old"`,
+	} {
+		out, ok := attack(t, script, u.images, evil, localDebian)
+		if ok || !strings.Contains(out, "Operation not permitted") {
+			t.Errorf("%s in a sticky directory as uid %d: %v, want operation not permitted:\n%s", what, attackerUID, ok, out)
+		}
+	}
+	res := u.syncJSON()
+	u.check(res, expect{code: 0})
+	if strings.Contains(res.stderr, "without the sticky bit") {
+		t.Errorf("a warning about the sticky directory:\n%s", res.stderr)
+	}
+	u.outside.check(t)
 }
 
 // asideFiles reads the aside area: path → content.
