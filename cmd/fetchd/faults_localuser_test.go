@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/state"
 )
 
@@ -835,4 +836,105 @@ func mustReadFile(t *testing.T, p string) []byte {
 func sha512Hex(b []byte) string {
 	s := sha512.Sum512(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestFaultUserSegmentState: an interrupted download over several
+// connections keeps a resume state next to its partial saying where the
+// kept bytes are; the attacker wants fetchd to take its bytes for them.
+// It cannot reach the state fetchd keeps (the partial area is 0700 inside
+// a 0700 .fetchd). A .fetchd it swaps in, with its own partial and a
+// state claiming every byte, is refused, naming it. When the operator has
+// opened the private directory up and the attacker rewrote the partial and
+// its state in place, fetchd refuses them while others can write them;
+// once the operator tightens them again they are fetchd's own files as far
+// as the kernel can tell, and the kept bytes are hashed again: the lie
+// costs one download from zero, never an install.
+func TestFaultUserSegmentState(t *testing.T) {
+	t.Parallel()
+	u := newUserWorld(t)
+	u.base += "connections: 4\n"
+	u.env = append(u.env, "FETCHD_TEST_MIN_SEGMENT=16384")
+	u.writeConfig()
+	b := localPublishDebian(t, u.faultWorld)
+	var lastMod string
+	if fi, err := os.Stat(filepath.Join(u.root, filepath.FromSlash(strings.TrimPrefix(b.urlPath, "/")))); err == nil {
+		lastMod = fi.ModTime().UTC().Format(http.TimeFormat)
+	}
+	// Every segment but the first is cut short: the sync gives up and
+	// keeps the partial with holes, and its state.
+	u.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
+		first, last, ok := srvRange(r, len(b.data))
+		if r.URL.Path != b.urlPath || r.Method != http.MethodGet || !ok || first == 0 {
+			return false
+		}
+		w.Header().Set("Last-Modified", lastMod)
+		srvHead(w, first, last, len(b.data))
+		_, _ = w.Write(b.data[first:min(last+1, first+4096)])
+		srvFlush(w)
+		panic(http.ErrAbortHandler)
+	})
+	u.check(u.syncJSON("--update", "always"), expect{code: 1, failed: map[string]string{localDebian: "(partial kept for resume)"}})
+	u.srv.Hook(nil)
+	partDir := filepath.Join(u.images, state.PrivateDir, "partial")
+	part := filepath.Join(partDir, partialName(b.data))
+	statePath := part + download.StateSuffix
+	if _, err := os.Stat(statePath); err != nil {
+		t.Fatalf("no resume state after the interruption: %v", err)
+	}
+	size := len(b.data)
+	lie := fmt.Sprintf(`{"version":1,"digest":"sha512:%s","size":%d,"written":[[0,%d]]}`, sha512Hex(b.data), size, size)
+	garbage := `head -c "$3" /dev/zero | tr '\0' '\377'`
+
+	attackRefused(t, "rewriting the resume state", `printf '%s' "$2" > "$1"`, statePath, lie)
+
+	attackMust(t, swapPrivate(`mkdir partial
+`+garbage+` > "partial/$4"
+printf '%s' "$2" > "partial/$4.segments"`), u.images, lie, fmt.Sprint(size), filepath.Base(part))
+	u.wantRefusal(u.run("sync", "--update", "always"))
+	u.outside.check(t)
+	u.restorePrivate()
+
+	// The operator opens the private directory up; the attacker rewrites
+	// the partial and its state in place (the files stay root's).
+	for _, d := range []string{filepath.Dir(partDir), partDir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{part, statePath} {
+		if err := os.Chmod(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attackMust(t, garbage+` > "$1" && printf '%s' "$2" > "$1.segments"`, part, lie, fmt.Sprint(size))
+	res := u.run("sync", "--update", "always")
+	if res.code != 1 || !strings.Contains(res.stderr, "fetchd: error: "+partDir+"/") || !strings.Contains(res.stderr, "is writable by every user (mode 0666)") {
+		t.Errorf("exit %d, want 1 and the writable file in %s named:\n%s", res.code, partDir, res.stderr)
+	}
+	if got := u.read(localDebian); !bytes.Equal(got, u.good[localDebian]) {
+		t.Errorf("%s changed while the private directory was refused", localDebian)
+	}
+
+	// Tightened again: nothing tells these files from fetchd's own but
+	// their bytes, and those are hashed again.
+	for _, p := range []string{part, statePath} {
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res = u.syncJSON("--update", "always")
+	u.check(res, expect{code: 0, changed: []string{localDebian}})
+	if got := u.read(localDebian); !bytes.Equal(got, b.data) {
+		t.Errorf("%s is not the new build", localDebian)
+	}
+	// The state claims every byte: they are hashed, the digest is wrong,
+	// and the download starts over from byte 0.
+	if got := srvBytesReused(t, res, localDebian); got != 0 {
+		t.Errorf("reused %d bytes on the word of the attacker's state", got)
+	}
+	if got, _ := srvImageField(t, res, localDebian, "bytes_transferred").(float64); int(got) != size {
+		t.Errorf("took in %v bytes, want the whole build (%d) from zero", got, size)
+	}
+	u.checkBuilds("")
+	u.outside.check(t)
 }
