@@ -13,6 +13,7 @@ import (
 	"github.com/sandlabx/fetchd/internal/activity"
 	"github.com/sandlabx/fetchd/internal/engine"
 	"github.com/sandlabx/fetchd/internal/state"
+	"github.com/sandlabx/fetchd/internal/textsafe"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -152,6 +153,10 @@ func writeStatus(w io.Writer, dir string, results []engine.Result, check bool, b
 		if r.Local != nil && r.Local.Published != nil {
 			fmt.Fprintf(w, "  %s: %s\n", r.Name, publishedNote(r.Local.Published))
 		}
+		if r.Hold != "" {
+			fmt.Fprintf(w, "  %s: held: %s\n", r.Name, textsafe.Escape(r.Hold))
+		}
+		keptLines(w, r)
 	}
 }
 

@@ -59,6 +59,24 @@ type Image struct {
 	// Activity is what another fetchd is doing to the image right now
 	// ("downloading 43% (pid 812)"), in status.
 	Activity string `json:"activity,omitempty"`
+	// DiskBytes is what the image's kept builds take on disk together
+	// (allocated blocks), and Builds lists them, in status.
+	DiskBytes int64   `json:"disk_bytes,omitempty"`
+	Builds    []Build `json:"builds,omitempty"`
+}
+
+// Build is one build the store keeps for an image: its role (current,
+// pending or previous: what rollback can move back to), what it is and
+// what it takes on disk.
+type Build struct {
+	Role        string `json:"role"`
+	Version     string `json:"version,omitempty"`
+	Digest      string `json:"digest"`
+	Path        string `json:"path"`
+	Size        int64  `json:"size"`
+	VirtualSize int64  `json:"virtual_size,omitempty"`
+	DiskBytes   int64  `json:"disk_bytes"`
+	Missing     bool   `json:"missing,omitempty"`
 }
 
 // FromResult encodes one image's result.
@@ -86,6 +104,11 @@ func FromResult(r engine.Result) Image {
 	}
 	if p := r.Pending; p != nil {
 		j.PendingVersion, j.PendingPath = p.Version, r.PendingPath
+	}
+	j.DiskBytes = r.DiskBytes
+	for _, b := range r.Builds {
+		j.Builds = append(j.Builds, Build{Role: b.Role, Version: b.Build.Version, Digest: b.Build.Digest.String(), Path: b.Path,
+			Size: b.Build.Size, VirtualSize: b.Build.VirtualSize, DiskBytes: b.DiskBytes, Missing: b.Missing})
 	}
 	j.Connections, j.FellBack = r.Connections, textsafe.Escape(r.FellBack)
 	for _, s := range r.Served {
