@@ -45,7 +45,7 @@ func (a *app) unholdCmd() *cobra.Command {
 image NAME: the next sync applies the update policy again. A hold: true in the
 configuration stays (status still says so). Unholding an image that is not
 held changes nothing.`,
-		Example: `  fetchd unhold ubuntu-24-lts.qcow2`,
+		Example:           `  fetchd unhold ubuntu-24-lts.qcow2`,
 		Args:              a.exactlyOneImage,
 		ValidArgsFunction: a.completeImages,
 		RunE: func(cmd *cobra.Command, args []string) error {
