@@ -79,6 +79,8 @@ func decide(l local, up upstream, im config.Image, o decideOptions) decision {
 	switch {
 	case l.blocking != nil:
 		return decision{act: actReport, outcome: Failed, err: l.blocking}
+	case o.offline && ok && l.changed != "":
+		return decision{act: actKeep, outcome: Present, relink: relink, note: "offline: upstream not checked; the configuration changed (" + l.changed + "), which the next online sync applies"}
 	case o.offline && ok:
 		return decision{act: actKeep, outcome: Present, relink: relink, note: "offline: upstream not checked"}
 	case o.offline && l.at.Kind != store.NameMissing:

@@ -70,6 +70,13 @@ func TestDecide(t *testing.T) {
 		"config changed, notify":       {with(func(l *local) { l.changed = "release 3 → 4" }), newer, im(config.Notify), online, decision{act: actInstall, note: "the configuration changed: release 3 → 4"}},
 		"config changed, held":         {with(func(l *local) { l.changed = "release 3 → 4"; l.hold = "held" }), newer, im(config.Notify), online, decision{act: actInstall, note: "the configuration changed: release 3 → 4"}},
 		"config changed, same digest":  {with(func(l *local) { l.changed = "release 3 → latest" }), same, im(config.Notify), online, decision{act: actKeep, outcome: Present}},
+		"config changed, not offered": {with(func(l *local) { l.changed = "release 3 → 9" }), notOffered, im(config.Never), online,
+			decision{act: actReport, outcome: Failed, err: notOffered.err, note: "the image stays at its current build"}},
+		"config changed, upstream down": {with(func(l *local) { l.changed = "release 3 → 4" }), down, im(config.Always), online, decision{act: actReport, outcome: Failed, err: down.err}},
+		"config changed, no download": {with(func(l *local) { l.changed = "release 3 → 4" }), newer, im(config.Always), decideOptions{},
+			decision{act: actReport, outcome: Outdated, note: "the configuration changed (release 3 → 4); not downloading (AUTO_DOWNLOAD_IMAGES=false)"}},
+		"config changed, offline": {with(func(l *local) { l.changed = "release 3 → 4" }), upstream{}, im(config.Notify), decideOptions{download: true, offline: true},
+			decision{act: actKeep, outcome: Present, note: "offline: upstream not checked; the configuration changed (release 3 → 4), which the next online sync applies"}},
 		// A record from before configs were recorded: resolved once, even
 		// with update never, and compared in the source's names.
 		"legacy record, update never": {with(func(l *local) { l.rec.Want = nil }), upstream{}, im(config.Never), online, decision{act: actResolve}},
