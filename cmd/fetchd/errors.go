@@ -16,6 +16,9 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // some image or source failed
 	exitUsage  = 2 // bad usage or bad config
+	// exitHeld: every image is ready, but a newer build of some image is
+	// held back because VM disks use its name (sync without -- CMD).
+	exitHeld = 3
 )
 
 // usageError is bad usage or bad configuration: exit code 2.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,8 @@ type syncFlags struct {
 	update      string
 	lockTimeout time.Duration
 	connections string
+	rebase      bool
+	forceMove   bool
 }
 
 func (a *app) syncCmd() *cobra.Command {
@@ -71,6 +74,8 @@ entrypoint. CMD is started only if every image is ready, or with
 	fl.StringVar(&f.update, "update", "", "update `POLICY` for this run: never, notify or always (default: the config's)")
 	fl.DurationVar(&f.lockTimeout, "lock-timeout", 0, "give up after waiting `D` for another fetchd to release the directory (default: wait)")
 	fl.StringVar(&f.connections, "connections", "", "connections per download: auto, or `N` from 1 (one connection) to 16 (default: the config's connections, auto)")
+	fl.BoolVar(&f.rebase, "rebase-overlays", false, "rebase VM disks that use a name onto its current build's path (qemu-img rebase -u) before moving the name, instead of holding the move (also $FETCHD_REBASE_OVERLAYS=true)")
+	fl.BoolVar(&f.forceMove, "force-move", false, "move names that VM disks use anyway: those disks then read another build under their own blocks (corrupting them)")
 	_ = cmd.RegisterFlagCompletionFunc("connections", cobra.FixedCompletions([]cobra.Completion{"auto", "1", "4", "8", "16"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("update", cobra.FixedCompletions([]cobra.Completion{"never", "notify", "always"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -79,6 +84,9 @@ entrypoint. CMD is started only if every image is ready, or with
 func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) error {
 	if f.parallel < 0 || f.parallel > config.MaxParallel {
 		return usagef("--parallel: want 1 to %d, got %d", config.MaxParallel, f.parallel)
+	}
+	if f.rebase && f.forceMove {
+		return usagef("--rebase-overlays and --force-move: choose one")
 	}
 	if f.lockTimeout < 0 {
 		return usagef("--lock-timeout: want a duration of 0 or more, got %s", f.lockTimeout)
@@ -116,6 +124,7 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 		Download: s.cfg.AutoDownload,
 		Offline:  f.offline,
 		Parallel: f.parallel,
+		Move:     engine.MoveOptions{Rebase: f.rebase || s.cfg.RebaseOverlays, Force: f.forceMove},
 	})
 	progress.Close()
 	record.Close()
@@ -137,11 +146,26 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 
 	code := exitOK
 	for _, r := range results {
+		if len(r.Forced) > 0 {
+			version := "the new build"
+			if r.Local != nil {
+				version = "build " + r.Local.Version
+			}
+			a.printError("warning", r.Name, fmt.Sprintf("moved with --force-move although VM disks used the name: %s now read %s under their own blocks (their file systems are likely corrupt); the previous build is kept for rollback",
+				strings.Join(r.Forced, ", "), version))
+		}
+	}
+	for _, r := range results {
+		if r.Outcome == engine.Held && len(r.HeldBy) > 0 && code == exitOK {
+			code = exitHeld
+		}
+	}
+	for _, r := range results {
 		if !r.Outcome.OK() {
 			code = exitFailed
 		}
 	}
-	if code != exitOK && f.bestEffort {
+	if code == exitFailed && f.bestEffort {
 		fmt.Fprintln(a.stderr, "fetchd: some images are not ready; continuing (--best-effort)")
 		code = exitOK
 	}
@@ -150,6 +174,10 @@ func (a *app) sync(ctx context.Context, f syncFlags, names, command []string) er
 			return &silentError{code: code}
 		}
 		return nil
+	}
+	if code == exitHeld {
+		// Held images are present and verified at their current build.
+		code = exitOK
 	}
 	if code != exitOK {
 		a.printError("error", "", fmt.Sprintf("not starting %s: some images are not ready", command[0]),

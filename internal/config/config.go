@@ -82,6 +82,11 @@ type Config struct {
 	// images) live, from the file or $FETCHD_OVERLAYS. fetchd reads their
 	// headers to know which build each one uses.
 	Overlays []string
+	// RebaseOverlays ($FETCHD_REBASE_OVERLAYS) makes every sync, the
+	// service's refreshes included, rebase the VM disks that use a name
+	// onto the build it points at before moving it, instead of holding
+	// the move.
+	RebaseOverlays bool
 	// Retain is how many previous builds of each image are kept (the
 	// default for images without their own).
 	Retain int

@@ -80,6 +80,8 @@ func loadFile(name, from string) (*Config, error) {
 //	FETCHD_PLUGIN_PATH    colon-separated plugin directories, searched before
 //	                      plugin_path (EnvPluginPath); empty elements are skipped
 //	FETCHD_OVERLAYS       colon-separated overlay directories, replacing overlays
+//	FETCHD_REBASE_OVERLAYS true, 1 or yes: rebase VM disks that use a name onto
+//	                      its current build before moving it (default: hold)
 //	AUTO_DOWNLOAD_IMAGES  false, 0 or no: report status, download nothing;
 //	                      true, 1, yes or unset: download (case-insensitive)
 //

@@ -54,8 +54,18 @@ func fillRetain(images []Image, global int) {
 }
 
 // applyOverlaysEnv reads FETCHD_OVERLAYS: colon-separated overlay
-// directories, replacing the file's overlays (empty elements skipped).
+// directories, replacing the file's overlays (empty elements skipped);
+// and FETCHD_REBASE_OVERLAYS: true to rebase VM disks that use a name
+// onto its old build before moving it (sync --rebase-overlays), for the
+// service's refreshes too.
 func (c *Config) applyOverlaysEnv(getenv func(string) string) error {
+	switch v := getenv("FETCHD_REBASE_OVERLAYS"); strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.RebaseOverlays = true
+	default:
+		return &Error{Key: "$FETCHD_REBASE_OVERLAYS", Msg: "want true or false, got " + strconv.Quote(shorten(v, 40))}
+	}
 	v := getenv("FETCHD_OVERLAYS")
 	if v == "" {
 		return nil

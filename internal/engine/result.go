@@ -93,6 +93,13 @@ type Result struct {
 	Pending     *state.Build
 	PendingPath string
 	HeldBy      []string
+	// Forced lists the VM disks that used the name when it was moved
+	// anyway (MoveOptions.Force): they now read another build under their
+	// own blocks.
+	Forced []string
+	// Rebased lists the VM disks rebased onto the previous build's path
+	// before the name moved (MoveOptions.Rebase).
+	Rebased []string
 	// Hold says why the operator holds the image ("" when not held).
 	Hold string
 	// Builds are the builds the store keeps for the image (current,

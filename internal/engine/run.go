@@ -8,6 +8,7 @@ import (
 
 	"github.com/sandlabx/fetchd/internal/download"
 	"github.com/sandlabx/fetchd/internal/lock"
+	"github.com/sandlabx/fetchd/internal/overlay"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
 )
@@ -34,6 +35,12 @@ type run struct {
 
 	// resolveCache keeps sources' answers between runs; nil disables it.
 	resolveCache *resolveCache
+
+	// overlays is the scan of the overlay directories, made at most once
+	// per run and only when needed (overlayIndex).
+	overlayOnce sync.Once
+	overlays    *overlay.Index
+	overlaysErr error
 }
 
 // runMode says what a run may do.

@@ -3,10 +3,12 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/overlay"
 	"github.com/sandlabx/fetchd/internal/pluginhost"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
@@ -94,7 +96,7 @@ func (r *run) syncOne(ctx context.Context, im config.Image, opts Options, sem ch
 		case <-ctx.Done():
 			return Result{Outcome: Failed, Local: r.current(l), Err: ctx.Err()}
 		}
-		res = r.replace(ctx, im, l, up.art, d)
+		res = r.replace(ctx, im, l, up.art, d, opts.Move)
 	}
 	res.Note = joinNote(l.note, res.Note)
 	if l.aside != "" {
@@ -155,7 +157,7 @@ func (r *run) keep(ctx context.Context, im config.Image, l local, up upstream, d
 
 // replace installs upstream's artifact (adopting the file at the name if it
 // is those bytes) and moves the name to it.
-func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Artifact, d decision) Result {
+func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Artifact, d decision, mo MoveOptions) Result {
 	res := Result{Upstream: &art, Local: r.current(l)}
 	var b state.Build
 	var st stats
@@ -177,6 +179,43 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 				res.Note = fmt.Sprintf("previous build %s stays", l.cur.Version)
 			}
 			return res
+		}
+	}
+	// Moving a name that VM disks use by that name would put other bytes
+	// under their blocks: held, rebased or forced (chooseMove).
+	if l.build == buildOK && l.linked && b.Digest != l.cur.Digest {
+		u, err := r.usersOfName(im.Name)
+		if err != nil {
+			held := r.holdMove(im, l, b, nameUsers{}, "")
+			res.Outcome, res.Err, res.Pending, res.PendingPath = Failed, err, held.Pending, held.PendingPath
+			res.Note = fmt.Sprintf("the name stays at %s; %s is ready at %s", l.cur.Version, b.Version, held.PendingPath)
+			return res
+		}
+		switch chooseMove(u, mo) {
+		case moveHold:
+			held := r.holdMove(im, l, b, u, "")
+			held.Upstream, held.Transferred, held.Reused = &art, res.Transferred, res.Reused
+			held.Connections, held.Served, held.FellBack = res.Connections, res.Served, res.FellBack
+			held.Note = joinNote(d.note, held.Note)
+			return held
+		case moveRebase:
+			failed, why := r.rebaseUsers(ctx, im.Name, l.cur, u.overlays)
+			for _, o := range u.overlays {
+				if !slices.ContainsFunc(failed, func(f overlay.Overlay) bool { return f.Path == o.Path }) {
+					res.Rebased = append(res.Rebased, o.Path)
+				}
+			}
+			if len(failed) > 0 {
+				held := r.holdMove(im, l, b, nameUsers{overlays: failed}, strings.Join(why, "; "))
+				held.Upstream, held.Rebased = &art, res.Rebased
+				if len(res.Rebased) > 0 {
+					held.Note = joinNote(held.Note, "rebased onto "+held.BuildPath+": "+strings.Join(res.Rebased, ", "))
+				}
+				held.Note = joinNote(d.note, held.Note)
+				return held
+			}
+		case moveForce:
+			res.Forced = u.paths()
 		}
 	}
 	mv, err := r.point(im, b, l.want)
@@ -207,6 +246,13 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 	res.Note = joinNote(d.note, res.Note)
 	if mv.aside != "" {
 		res.Note = joinNote(res.Note, "moved aside to "+mv.aside)
+	}
+	if len(res.Rebased) > 0 {
+		res.Note = joinNote(res.Note, fmt.Sprintf("rebased onto %s first (the same bytes): %s", r.st.Path(store.Builds, l.cur.File), strings.Join(res.Rebased, ", ")))
+	}
+	if len(res.Forced) > 0 {
+		res.Note = joinNote(res.Note, fmt.Sprintf("MOVED ANYWAY (forced): %s used the name and now read %s under their own blocks, which corrupts their file systems; the previous build stays at %s",
+			strings.Join(res.Forced, ", "), b.Version, r.st.Path(store.Builds, l.cur.File)))
 	}
 	if st.Shared && !adopted && l.build != buildOK {
 		res.Note = joinNote(res.Note, "its build was already on disk: nothing downloaded")

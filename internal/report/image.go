@@ -56,6 +56,11 @@ type Image struct {
 	PendingVersion string   `json:"pending_version,omitempty"`
 	PendingPath    string   `json:"pending_path,omitempty"`
 	HeldBy         []string `json:"held_by,omitempty"`
+	// Rebased are VM disks rebased onto the previous build's path before
+	// the name moved; Forced those that used the name when it was moved
+	// anyway (they now read another build under their own blocks).
+	Rebased []string `json:"rebased,omitempty"`
+	Forced  []string `json:"forced,omitempty"`
 	// Activity is what another fetchd is doing to the image right now
 	// ("downloading 43% (pid 812)"), in status.
 	Activity string `json:"activity,omitempty"`
@@ -99,6 +104,7 @@ func FromResult(r engine.Result) Image {
 		j.ErrorDetail = ErrorDetail(r.Err)
 	}
 	j.BuildPath, j.MovedAside, j.Hold, j.HeldBy = r.BuildPath, r.MovedAside, r.Hold, r.HeldBy
+	j.Rebased, j.Forced = r.Rebased, r.Forced
 	if e := r.Local; e != nil {
 		j.VirtualSize = e.VirtualSize
 	}

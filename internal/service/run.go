@@ -55,7 +55,7 @@ func (s *Service) runJob(ctx context.Context, j *job) jobOutcome {
 	var results []engine.Result
 	switch j.Kind {
 	case api.KindSync, api.KindUpdate:
-		results, err = eng.Sync(ctx, engine.Options{Names: j.Images, Download: cfg.AutoDownload})
+		results, err = eng.Sync(ctx, engine.Options{Names: j.Images, Download: cfg.AutoDownload, Move: engine.MoveOptions{Rebase: cfg.RebaseOverlays}})
 	case api.KindCheck:
 		results, err = eng.Status(ctx, j.Images, true)
 		for i := range results {

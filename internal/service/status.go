@@ -145,6 +145,7 @@ func merge(disk, last engine.Result) engine.Result {
 	}
 	if last.Outcome == engine.Held && disk.Outcome.OK() {
 		disk.Outcome, disk.Note = last.Outcome, last.Note
+		disk.HeldBy, disk.Pending, disk.PendingPath = last.HeldBy, last.Pending, last.PendingPath
 	}
 	return disk
 }
