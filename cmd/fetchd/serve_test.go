@@ -647,3 +647,121 @@ func testutilCheckMetrics(t *testing.T, exposition string) {
 	t.Helper()
 	testutil.CheckMetrics(t, []byte(exposition))
 }
+
+// TestServeHoldRollbackPrune: through the API, a hold keeps an image on
+// its build when an update is applied, unhold lets it through, a rollback
+// moves the name back to the kept build (checked again, then held), one
+// to a build not kept fails saying which are, and prune first reports
+// what it would free, then frees exactly that; each step is an event.
+func TestServeHoldRollbackPrune(t *testing.T) {
+	t.Parallel()
+	f := newFaultWorld(t)
+	serveOn(f)
+	p := startServe(f)
+	p.waitReady()
+	const deb = "debian-13.qcow2"
+	old := f.good[deb]
+	var first api.Image
+	p.getJSON("/v1/images/"+deb, &first)
+	events, _ := p.stream("")
+	image := func() api.Image {
+		t.Helper()
+		var im api.Image
+		p.getJSON("/v1/images/"+deb, &im)
+		return im
+	}
+	// job runs a job to its end and returns it and the events meanwhile.
+	job := func(path, body, want string) (api.Job, []event) {
+		t.Helper()
+		id := p.submit(path, body)
+		evs := until(t, events, jobEnded(id))
+		j := p.waitJob(id)
+		if j.State != want {
+			t.Fatalf("POST %s %s: job %s %s (%s), want %s", path, body, id, j.State, j.Error, want)
+		}
+		return j, evs
+	}
+	sawEvent := func(evs []event, typ string) bool {
+		for _, e := range evs {
+			if e.typ == typ && (typ == "removed" || e.data["image"] == deb) {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Held: applying an update leaves the build where it is.
+	_, evs := job("/v1/images/"+deb+"/hold", `{"reason":"kernel regression"}`, api.JobSucceeded)
+	if im := image(); !sawEvent(evs, "held") || !im.Held || !strings.Contains(im.Hold, "kernel regression") {
+		t.Errorf("after hold: held event %v, image held %v hold %q", sawEvent(evs, "held"), im.Held, im.Hold)
+	}
+	newer := localPublishDebian(t, f)
+	job("/v1/images/"+deb+"/update", "", api.JobSucceeded)
+	if !bytes.Equal(f.read(deb), old) {
+		t.Fatal("the held image moved to the newer build")
+	}
+
+	// Unheld, the update goes through; the old build is kept.
+	job("/v1/images/"+deb+"/unhold", "", api.JobSucceeded)
+	if im := image(); im.Hold != "" {
+		t.Errorf("after unhold: hold %q", im.Hold)
+	}
+	job("/v1/images/"+deb+"/update", "", api.JobSucceeded)
+	if !bytes.Equal(f.read(deb), newer.data) {
+		t.Fatal("the update after unhold did not install the newer build")
+	}
+	cur := image()
+	if len(cur.Builds) != 2 || cur.Builds[0].Role != "current" || cur.Builds[1].Role != "previous" || cur.Builds[1].Digest != first.Digest || cur.DiskBytes <= 0 {
+		t.Fatalf("builds after the update: %+v (disk %d), want current and the previous %s", cur.Builds, cur.DiskBytes, first.Digest)
+	}
+
+	// Roll back to the kept build; then to one not kept.
+	j, evs := job("/v1/images/"+deb+"/rollback", fmt.Sprintf(`{"version":%q}`, first.Digest), api.JobSucceeded)
+	im := image()
+	if !bytes.Equal(f.read(deb), old) || im.Digest != first.Digest || !im.Held || !sawEvent(evs, "held") || len(j.Results) != 1 || j.Results[0].State != "held" {
+		t.Errorf("after the rollback: digest %s held %v, held event %v, job %+v; want %s, held", im.Digest, im.Held, sawEvent(evs, "held"), j, first.Digest)
+	}
+	if got := metricValue(p.metrics(), `fetchd_image_held{image="`+deb+`"}`); got != "1" {
+		t.Errorf("fetchd_image_held after the rollback = %q, want 1", got)
+	}
+	j, _ = job("/v1/images/"+deb+"/rollback", `{"version":"20990101-1"}`, api.JobFailed)
+	if !strings.Contains(j.Error, `no kept build "20990101-1"`) || !strings.Contains(j.Error, cur.Version) {
+		t.Errorf("rollback to a build not kept: %q, want it to name the kept ones (%s)", j.Error, cur.Version)
+	}
+	if !bytes.Equal(f.read(deb), old) {
+		t.Error("a refused rollback moved the name")
+	}
+
+	// Prune with nothing retained: the dry run says what would go, and
+	// removes nothing; prune removes that.
+	f.base += "retain: 0\n"
+	f.writeConfig()
+	if code, out := p.authed("POST", "/v1/reload", ""); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, out)
+	}
+	dry, _ := job("/v1/prune", `{"dry_run":true}`, api.JobSucceeded)
+	if dry.Prune == nil || !dry.Prune.DryRun || len(dry.Prune.Removed) != 1 || dry.Prune.Removed[0].Digest != cur.Digest || dry.Prune.Freed <= 0 {
+		t.Fatalf("prune dry run: %+v, want the newer build (%s) that the rollback left", dry.Prune, cur.Digest)
+	}
+	gone := dry.Prune.Removed[0].Path
+	if _, err := os.Stat(gone); err != nil {
+		t.Errorf("the dry run removed %s: %v", gone, err)
+	}
+	done, evs := job("/v1/prune", "", api.JobSucceeded)
+	if done.Prune == nil || len(done.Prune.Removed) != 1 || done.Prune.Removed[0].Path != gone || done.Prune.Freed != dry.Prune.Freed || !sawEvent(evs, "removed") {
+		t.Errorf("prune: %+v, removed event %v; want %s removed, %d bytes freed", done.Prune, sawEvent(evs, "removed"), gone, dry.Prune.Freed)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("%s after prune: %v", gone, err)
+	}
+	if im := image(); len(im.Builds) != 1 || !bytes.Equal(f.read(deb), old) {
+		t.Errorf("after prune: builds %+v, want only the current one, in place", im.Builds)
+	}
+	if code, _ := p.readiness(); code != http.StatusOK {
+		t.Errorf("readiness %d after prune", code)
+	}
+	if res := p.stop(); res.code != 0 {
+		t.Errorf("serve after SIGTERM: exit %d\n%s", res.code, res.stderr)
+	}
+	f.checkFinalPaths()
+}

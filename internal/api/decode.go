@@ -195,11 +195,16 @@ func checkNames(names []string) error {
 	return nil
 }
 
-// CheckVersion refuses what cannot be a build's version: the characters
-// versions are made of (letters, digits, . _ + - ~ :), at most 128.
+// MaxVersionBytes bounds a version: room for a SHA-512 digest
+// ("sha512:" and 128 hex digits), which names a build too.
+const MaxVersionBytes = 160
+
+// CheckVersion refuses what cannot be a build's version or digest: the
+// characters they are made of (letters, digits, . _ + - ~ :), at most
+// MaxVersionBytes.
 func CheckVersion(v string) error {
-	if len(v) > 128 {
-		return Errorf(http.StatusBadRequest, "version longer than 128 bytes")
+	if len(v) > MaxVersionBytes {
+		return Errorf(http.StatusBadRequest, "version longer than %d bytes", MaxVersionBytes)
 	}
 	for _, c := range v {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._+-~:", c)

@@ -79,12 +79,18 @@ func (f *fakeBackend) Job(id string) (Job, bool) {
 		return Job{ID: "1", Kind: KindSync, Origin: "start", State: JobSucceeded, CreatedAt: "2026-12-03T10:00:00Z",
 			Results: []report.Image{fakeImages[0].Image}}, true
 	}
+	if id == "2" {
+		return Job{ID: "2", Kind: KindPrune, Origin: "api", State: JobSucceeded, CreatedAt: "2026-12-03T10:00:00Z", Note: "removed 1 files, 4096 bytes",
+			Prune: &PruneReport{Removed: []PruneItem{{Kind: "build", Path: "/images/.fetchd/builds/y", Bytes: 4096, Image: "alpine-3.qcow2", Version: "3.22.1-r0", Digest: "sha512:cdcd", Why: "beyond retain: 1"}},
+				Kept: []PruneItem{{Kind: "build", Path: "/images/.fetchd/builds/x", Bytes: 4096, Image: "alpine-3.qcow2", Why: "current"}}, Freed: 4096}}, true
+	}
 	return Job{}, false
 }
 
 func (f *fakeBackend) Jobs() []Job {
 	j, _ := f.Job("1")
-	return []Job{j}
+	p, _ := f.Job("2")
+	return []Job{p, j}
 }
 
 func (f *fakeBackend) Reload(context.Context) (ReloadResult, error) {

@@ -26,6 +26,32 @@ type Image struct {
 	Cause string `json:"cause,omitempty"`
 }
 
+// PruneReport is what a prune job removed (or, in a dry run, would
+// remove) and what it kept.
+type PruneReport struct {
+	DryRun  bool        `json:"dry_run"`
+	Removed []PruneItem `json:"removed"`
+	Kept    []PruneItem `json:"kept"`
+	// Freed is the bytes freed (that would be, in a dry run), failures
+	// left out.
+	Freed int64 `json:"freed"`
+}
+
+// PruneItem is one file prune removed or a build it kept.
+type PruneItem struct {
+	// Kind is build, partial (a download nothing will resume) or cache.
+	Kind    string `json:"kind"`
+	Path    string `json:"path"`
+	Bytes   int64  `json:"bytes"`
+	Image   string `json:"image,omitempty"`
+	Version string `json:"version,omitempty"`
+	Digest  string `json:"digest,omitempty"`
+	// Why says why it is removed, or kept.
+	Why string `json:"why,omitempty"`
+	// Error is why removing it failed (nothing was freed).
+	Error string `json:"error,omitempty"`
+}
+
 // Origins of an image.
 const (
 	OriginConfig = "config"
@@ -128,6 +154,8 @@ type Job struct {
 	Error      string         `json:"error,omitempty"`
 	Note       string         `json:"note,omitempty"`
 	Results    []report.Image `json:"results,omitempty"`
+	// Prune is a prune job's report.
+	Prune *PruneReport `json:"prune,omitempty"`
 }
 
 // JobList is GET /v1/jobs: the most recent jobs, newest first.

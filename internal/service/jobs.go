@@ -153,7 +153,7 @@ func (s *Service) work(ctx context.Context) {
 
 		q.mu.Lock()
 		j.FinishedAt = report.Stamp(time.Now())
-		j.Results, j.Note = out.results, out.note
+		j.Results, j.Note, j.Prune = out.results, out.note, out.prune
 		switch {
 		case ctx.Err() != nil:
 			j.State, j.Error = api.JobCanceled, "fetchd serve is shutting down"

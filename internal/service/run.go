@@ -18,6 +18,7 @@ import (
 // jobOutcome is what a job ends with.
 type jobOutcome struct {
 	results []report.Image
+	prune   *api.PruneReport
 	note    string
 	err     error
 }
@@ -61,6 +62,25 @@ func (s *Service) runJob(ctx context.Context, j *job) jobOutcome {
 		for i := range results {
 			s.finished(j.ID, results[i])
 		}
+	case api.KindHold, api.KindUnhold:
+		var res engine.Result
+		if j.Kind == api.KindHold {
+			res, err = eng.Hold(ctx, j.Images[0], j.req.Reason)
+		} else {
+			res, err = eng.Unhold(ctx, j.Images[0])
+		}
+		if err == nil {
+			results = []engine.Result{res}
+			s.held(j.ID, res)
+		}
+	case api.KindRollback:
+		// The engine reports the result (outcome held) as a Done event.
+		var res engine.Result
+		if res, err = eng.Rollback(ctx, j.Images[0], j.req.Version, engine.MoveOptions{}); err == nil {
+			results = []engine.Result{res}
+		}
+	case api.KindPrune:
+		return s.prune(ctx, j, eng)
 	default:
 		err = fmt.Errorf("%s is not available in this build of fetchd", j.Kind)
 	}
@@ -112,6 +132,70 @@ func failure(rs []engine.Result) error {
 		text += "; also " + strings.Join(others, ", ")
 	}
 	return fmt.Errorf("%d of %d images failed: %s", len(causes)+len(others), len(rs), text)
+}
+
+// held publishes the result of a hold or unhold: a held event while the
+// image is held (by the operator or the config file), else its state.
+func (s *Service) held(jobID string, r engine.Result) {
+	s.status.remember(r)
+	typ, ev := report.ForStream(engine.Event{Kind: engine.Done, Image: r.Name, Result: &r}, jobID, time.Now())
+	if r.Hold != "" && r.Outcome.OK() {
+		typ = report.TypeHeld
+	}
+	s.publish(typ, ev)
+}
+
+// prune runs a prune job: a removed event for each file removed (none in
+// a dry run), and the report in the job.
+func (s *Service) prune(ctx context.Context, j *job, eng *engine.Engine) jobOutcome {
+	rep, err := eng.Prune(ctx, j.req.DryRun)
+	s.status.invalidate()
+	if err != nil {
+		return jobOutcome{err: err}
+	}
+	out := jobOutcome{prune: pruneReport(rep)}
+	var failed []string
+	now := time.Now()
+	for _, it := range rep.Removed {
+		if it.Err != nil {
+			failed = append(failed, it.Path+": "+it.Err.Error())
+			continue
+		}
+		if rep.DryRun {
+			continue
+		}
+		what := it.Kind
+		if it.Version != "" {
+			what += " " + it.Version
+		}
+		s.publish(report.TypeRemoved, report.Event{Time: report.Stamp(now), Level: report.Info, Event: report.TypeRemoved,
+			Image: it.Image, Job: j.ID, Message: fmt.Sprintf("removed %s (%s, %d bytes): %s", what, it.Path, it.Bytes, it.Why)})
+	}
+	verb := "removed"
+	if rep.DryRun {
+		verb = "would remove"
+	}
+	out.note = fmt.Sprintf("%s %d files, %d bytes", verb, len(rep.Removed)-len(failed), rep.Freed)
+	if len(failed) > 0 {
+		out.err = fmt.Errorf("%d of %d files could not be removed: %s", len(failed), len(rep.Removed), strings.Join(failed, "; "))
+	}
+	s.refreshMetrics(context.WithoutCancel(ctx))
+	return out
+}
+
+func pruneReport(rep engine.PruneReport) *api.PruneReport {
+	items := func(in []engine.PruneItem) []api.PruneItem {
+		out := make([]api.PruneItem, 0, len(in))
+		for _, it := range in {
+			p := api.PruneItem{Kind: it.Kind, Path: it.Path, Bytes: it.Bytes, Image: it.Image, Version: it.Version, Digest: it.Digest, Why: it.Why}
+			if it.Err != nil {
+				p.Error = it.Err.Error()
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	return &api.PruneReport{DryRun: rep.DryRun, Removed: items(rep.Removed), Kept: items(rep.Kept), Freed: rep.Freed}
 }
 
 // alwaysUpdate is cfg with the update policy "always" for the named

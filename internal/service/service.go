@@ -137,7 +137,7 @@ func New(deps Deps, cfg *config.Config) (*Service, error) {
 // defaultSupports: the jobs today's engine can run.
 func defaultSupports(kind string) bool {
 	switch kind {
-	case api.KindSync, api.KindCheck, api.KindUpdate:
+	case api.KindSync, api.KindCheck, api.KindUpdate, api.KindHold, api.KindUnhold, api.KindRollback, api.KindPrune:
 		return true
 	}
 	return false
