@@ -11,6 +11,13 @@
 // then the N consumers sync from the registry at once), with the bytes
 // upstream served for each (from nginx's access log). Needs nginx,
 // qemu-img and docker-registry.
+//
+// With -uplink, every host reaches upstream through one shared link: a
+// reverse proxy in this process, in front of nginx, whose answers all draw
+// from one rate limiter (golang.org/x/time/rate), whatever the host or
+// connection, as a lab's hosts share one uplink to the internet. nginx
+// still caps each connection at -cap. The registry is on the lab's side of
+// the uplink and is not limited.
 package main
 
 import (
@@ -19,14 +26,22 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/sandlabx/fetchd/internal/testing/registry"
 	"github.com/sandlabx/fetchd/internal/testutil"
@@ -41,12 +56,18 @@ func main() {
 	port := flag.Int("port", 38491, "port for the upstream replica")
 	out := flag.String("out", "bench/out/fleet.md", "where to write the results (markdown)")
 	plain := flag.Bool("plain-http", false, "run the registry over plain http (consumers write it as http://)")
+	uplink := flag.String("uplink", "", "one rate limit (bytes/s, k/m suffix as nginx's) shared by all upstream traffic of all hosts; empty: none")
 	work := flag.String("work", "", "working directory (default: a fresh one under /var/tmp, removed at the end)")
 	flag.Parse()
 	if *fetchd == "" {
 		fail("need -fetchd")
 	}
 	b := &bench{fetchd: mustAbs(*fetchd), mib: *mib, n: *consumers, cap: *limit, port: *port, plain: *plain}
+	if *uplink != "" {
+		rate, err := parseRate(*uplink)
+		check(err)
+		b.uplink, b.uplinkRate = *uplink, rate
+	}
 	atExit = b.close
 	if *work == "" {
 		dir, err := os.MkdirTemp("/var/tmp", "fetchd-fleet-")
@@ -74,9 +95,19 @@ type bench struct {
 	nginx        *exec.Cmd
 	reg          *registry.Registry
 	base         string
+	// uplink is -uplink as given, uplinkRate in bytes/s; proxy serves it.
+	uplink     string
+	uplinkRate int
+	proxy      *http.Server
+	// uplinkBytes counts the image bytes that crossed the uplink (read
+	// by the proxy and passed on to a host).
+	uplinkBytes atomic.Int64
 }
 
 func (b *bench) close() {
+	if b.proxy != nil {
+		_ = b.proxy.Close()
+	}
 	if b.nginx != nil && b.nginx.Process != nil {
 		// SIGTERM: the master stops its workers too (SIGKILL would leave
 		// them holding the port).
@@ -167,14 +198,102 @@ http {
 	if err := b.nginx.Start(); err != nil {
 		return err
 	}
-	b.base = fmt.Sprintf("http://127.0.0.1:%d/upstream", b.port)
+	origin := fmt.Sprintf("http://127.0.0.1:%d", b.port)
+	b.base = origin + "/upstream"
+	ready := false
 	for range 100 {
 		if err := exec.Command("curl", "-sf", "-o", "/dev/null", b.base+"/ubuntu-replica-key.asc").Run(); err == nil {
-			return nil
+			ready = true
+			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("nginx did not answer on %s", b.base)
+	if !ready {
+		return fmt.Errorf("nginx did not answer on %s", b.base)
+	}
+	if b.uplink == "" {
+		return nil
+	}
+	addr, err := b.startUplink(origin)
+	if err != nil {
+		return err
+	}
+	b.base = "http://" + addr + "/upstream"
+	return nil
+}
+
+// startUplink starts the shared uplink in front of origin (nginx) and
+// returns its address.
+func (b *bench) startUplink(origin string) (string, error) {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return "", err
+	}
+	// The burst is small against the rate: no host gets more than 64 KiB
+	// ahead of the shared budget.
+	lim := rate.NewLimiter(rate.Limit(b.uplinkRate), 64<<10)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		lb := &limitedBody{rc: resp.Body, lim: lim, req: resp.Request}
+		if isImage(resp.Request.URL.Path) {
+			lb.count = &b.uplinkBytes
+		}
+		resp.Body = lb
+		return nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	b.proxy = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = b.proxy.Serve(l) }()
+	return l.Addr().String(), nil
+}
+
+// limitedBody reads an upstream answer's body no faster than the shared
+// limiter allows.
+type limitedBody struct {
+	rc    io.ReadCloser
+	lim   *rate.Limiter
+	req   *http.Request
+	count *atomic.Int64 // nil: not an image
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if len(p) > 32<<10 {
+		p = p[:32<<10] // at most half the burst per wait
+	}
+	n, err := l.rc.Read(p)
+	if n > 0 {
+		if werr := l.lim.WaitN(l.req.Context(), n); werr != nil && err == nil {
+			err = werr
+		}
+		if l.count != nil {
+			l.count.Add(int64(n))
+		}
+	}
+	return n, err
+}
+
+func (l *limitedBody) Close() error { return l.rc.Close() }
+
+// parseRate reads a rate as nginx's limit_rate does: bytes/s, with k or m
+// for 1024 or 1024².
+func parseRate(s string) (int, error) {
+	mult := 1
+	num := strings.ToLower(s)
+	switch {
+	case strings.HasSuffix(num, "k"):
+		mult, num = 1<<10, num[:len(num)-1]
+	case strings.HasSuffix(num, "m"):
+		mult, num = 1<<20, num[:len(num)-1]
+	}
+	v, err := strconv.Atoi(num)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("-uplink %q: want bytes/s, e.g. 25m", s)
+	}
+	return v * mult, nil
 }
 
 // imageBytes sums the body bytes nginx sent for image files (not
@@ -189,13 +308,19 @@ func (b *bench) imageBytes() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		uri, n, ok := strings.Cut(sc.Text(), " ")
-		if !ok || !(strings.HasSuffix(uri, ".qcow2") || strings.HasSuffix(uri, ".img")) {
+		if !ok || !isImage(uri) {
 			continue
 		}
 		v, _ := strconv.ParseInt(n, 10, 64)
 		total += v
 	}
 	return total
+}
+
+// isImage reports whether an upstream path is an image file (not
+// metadata).
+func isImage(path string) bool {
+	return strings.HasSuffix(path, ".qcow2") || strings.HasSuffix(path, ".img")
 }
 
 // host is one image directory with its config.
@@ -261,12 +386,26 @@ func all(hosts []host, f func(host)) time.Duration {
 	return time.Since(start)
 }
 
+// served is what upstream served of image files: the bytes nginx sent
+// (its access log) and, with -uplink, the bytes that crossed the uplink
+// to a host. nginx's count can be higher: what it wrote into the proxy's
+// socket for a request a host gave up on never crossed the uplink.
+type served struct{ nginx, uplink int64 }
+
+func (b *bench) served() served {
+	return served{nginx: b.imageBytes(), uplink: b.uplinkBytes.Load()}
+}
+
+func (s served) since(before served) served {
+	return served{nginx: s.nginx - before.nginx, uplink: s.uplink - before.uplink}
+}
+
 type results struct {
 	imageBytes                        int64
 	seq, par                          time.Duration
-	seqBytes, parBytes                int64
+	seqBytes, parBytes                served
 	pubSync, pubPublish, fleetConsume time.Duration
-	fleetBytes                        int64
+	fleetBytes                        served
 	alone                             time.Duration
 }
 
@@ -274,24 +413,24 @@ func (b *bench) run() results {
 	var r results
 	r.imageBytes = int64(3) * int64(b.mib) << 20
 	logf("%d direct syncs, one after another", b.n)
-	before := b.imageBytes()
+	before := b.served()
 	start := time.Now()
 	for i := range b.n {
 		b.fetchdRun(b.direct(fmt.Sprintf("seq-%d", i)), "sync")
 	}
-	r.seq, r.seqBytes = time.Since(start), b.imageBytes()-before
+	r.seq, r.seqBytes = time.Since(start), b.served().since(before)
 
 	logf("%d direct syncs at once", b.n)
-	before = b.imageBytes()
+	before = b.served()
 	var hosts []host
 	for i := range b.n {
 		hosts = append(hosts, b.direct(fmt.Sprintf("par-%d", i)))
 	}
 	r.par = all(hosts, func(h host) { b.fetchdRun(h, "sync") })
-	r.parBytes = b.imageBytes() - before
+	r.parBytes = b.served().since(before)
 
 	logf("the fleet: publisher sync + publish, then %d consumers at once from the registry", b.n)
-	before = b.imageBytes()
+	before = b.served()
 	pub := b.direct("publisher")
 	start = time.Now()
 	b.fetchdRun(pub, "sync")
@@ -304,7 +443,7 @@ func (b *bench) run() results {
 		hosts = append(hosts, b.consumer(fmt.Sprintf("consumer-%d", i)))
 	}
 	r.fleetConsume = all(hosts, func(h host) { b.fetchdRun(h, "sync") })
-	r.fleetBytes = b.imageBytes() - before
+	r.fleetBytes = b.served().since(before)
 
 	logf("one consumer alone from the registry")
 	alone := b.consumer("consumer-alone")
@@ -317,17 +456,34 @@ func (b *bench) run() results {
 func (r results) markdown(b *bench) string {
 	fleet := r.pubSync + r.pubPublish + r.fleetConsume
 	var s strings.Builder
-	fmt.Fprintf(&s, "Fleet: 1 publisher + %d consumers; three default images of %d MiB random data each; upstream capped at %s per connection (nginx limit_rate); registry: docker-registry (distribution 2.8) over %s, uncapped, on the same 127.0.0.1.\n\n", b.n, b.mib, b.cap, map[bool]string{true: "plain http", false: "TLS"}[b.plain])
-	fmt.Fprintf(&s, "| measurement | time | image bytes upstream served | × one sync's images |\n|---|---|---|---|\n")
-	row := func(what string, d time.Duration, n int64) {
-		fmt.Fprintf(&s, "| %s | %.2f s | %d | %.2f |\n", what, d.Seconds(), n, float64(n)/float64(r.imageBytes))
+	uplink := "none (every host has its own link to upstream)"
+	if b.uplink != "" {
+		uplink = b.uplink + "/s shared by all hosts' upstream traffic"
+	}
+	fmt.Fprintf(&s, "Fleet: 1 publisher + %d consumers; three default images of %d MiB random data each; upstream capped at %s per connection (nginx limit_rate); shared uplink: %s; registry: docker-registry (distribution 2.8) over %s, uncapped, on the same 127.0.0.1.\n\n", b.n, b.mib, b.cap, uplink, map[bool]string{true: "plain http", false: "TLS"}[b.plain])
+	upCol := b.uplink != ""
+	if upCol {
+		fmt.Fprintf(&s, "| measurement | time | image bytes nginx sent | image bytes through the uplink | × one sync's images (uplink) |\n|---|---|---|---|---|\n")
+	} else {
+		fmt.Fprintf(&s, "| measurement | time | image bytes upstream served | × one sync's images |\n|---|---|---|---|\n")
+	}
+	row := func(what string, d time.Duration, n served) {
+		if upCol {
+			fmt.Fprintf(&s, "| %s | %.2f s | %d | %d | %.2f |\n", what, d.Seconds(), n.nginx, n.uplink, float64(n.uplink)/float64(r.imageBytes))
+			return
+		}
+		fmt.Fprintf(&s, "| %s | %.2f s | %d | %.2f |\n", what, d.Seconds(), n.nginx, float64(n.nginx)/float64(r.imageBytes))
 	}
 	row(fmt.Sprintf("%d direct syncs from upstream, one after another", b.n), r.seq, r.seqBytes)
 	row(fmt.Sprintf("%d direct syncs from upstream, all at once", b.n), r.par, r.parBytes)
 	row(fmt.Sprintf("fleet: publisher sync %.2f s + publish %.2f s + %d consumers from the registry at once %.2f s", r.pubSync.Seconds(), r.pubPublish.Seconds(), b.n, r.fleetConsume.Seconds()), fleet, r.fleetBytes)
-	row("one consumer alone from the registry (what each host takes when hosts do not share a machine)", r.alone, 0)
+	row("one consumer alone from the registry (what each host takes when hosts do not share a machine)", r.alone, served{})
+	direct, fl := r.parBytes.nginx, r.fleetBytes.nginx
+	if upCol {
+		direct, fl = r.parBytes.uplink, r.fleetBytes.uplink
+	}
 	fmt.Fprintf(&s, "\nratios: fleet / sequential direct = %.2f; fleet / concurrent direct = %.2f; upstream bytes, direct / fleet = %.1f\n",
-		fleet.Seconds()/r.seq.Seconds(), fleet.Seconds()/r.par.Seconds(), float64(r.parBytes)/float64(max(r.fleetBytes, 1)))
+		fleet.Seconds()/r.seq.Seconds(), fleet.Seconds()/r.par.Seconds(), float64(direct)/float64(max(fl, 1)))
 	return s.String()
 }
 
