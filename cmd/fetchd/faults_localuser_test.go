@@ -765,6 +765,32 @@ func TestFaultUserPartialOtherFS(t *testing.T) {
 	}
 }
 
+// TestFaultUserPrivateModes: a .fetchd that others could write (root's,
+// mode 0777) is refused, naming it; one only readable by others (0755, as
+// an older fetchd made it) is taken and tightened to 0700.
+func TestFaultUserPrivateModes(t *testing.T) {
+	t.Parallel()
+	u := newUserWorld(t)
+	priv := filepath.Join(u.images, state.PrivateDir)
+	if err := os.Chmod(priv, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	res := u.run("sync")
+	want := "fetchd: error: " + priv + " is writable by every user (mode 0777)"
+	if res.code != 1 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "fetchd: hint: ") {
+		t.Errorf("exit %d, want 1 and %q with a hint:\n%s", res.code, want, res.stderr)
+	}
+	if err := os.Chmod(priv, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u.check(u.syncJSON(), expect{code: 0})
+	if fi, err := os.Stat(priv); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("%s after a sync: %v, %v; want mode 0700", priv, fi.Mode(), err)
+	}
+	attackRefused(t, "listing .fetchd", `ls "$1"`, priv)
+	u.outside.check(t)
+}
+
 // TestFaultUserStickyDir: what SECURITY.md advises instead of 0777. With
 // the sticky bit (1777) other users can still add files, but can no
 // longer rename fetchd's .fetchd or replace an image name; fetchd does not
