@@ -59,7 +59,11 @@ func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
 			if results[i].Name != it.Image || it.Err != nil {
 				continue
 			}
-			results[i].Note = joinNote(results[i].Note, fmt.Sprintf("removed build %s (%s, beyond retain: %d)", orText(it.Version, "?"), shortKey(it.Digest), retainOf(r.e.Config, it.Image)))
+			what := shortKey(it.Digest)
+			if it.Version != "" && it.Version != what {
+				what = it.Version + " (" + what + ")"
+			}
+			results[i].Note = joinNote(results[i].Note, fmt.Sprintf("removed build %s (beyond retain: %d)", what, retainOf(r.e.Config, it.Image)))
 		}
 	}
 	if len(opts.Names) == 0 && !opts.Offline {
