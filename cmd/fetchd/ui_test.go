@@ -28,7 +28,8 @@ import (
 // the page moving; an image added through the form (previewed with what
 // its source answers) installs and survives a restart, and can be
 // removed again; an update that a check found is applied after the page
-// shows old and new build; a hostile build is refused with its cause
+// shows old and new build; hold, unhold, a rollback to the kept build and
+// a prune that first says what it frees; a hostile build is refused with its cause
 // and the previous build stays, and the page says why the job failed.
 // Every view passes axe-core at 1440 and 360 px, and at 360 px the page
 // and its nav fit the screen.
@@ -159,6 +160,7 @@ func TestUI(t *testing.T) {
 
 	// A newer build appears upstream; a check finds it; the update is
 	// applied after the page shows old → new.
+	oldDebian := f.read("debian-13.qcow2")
 	newer := localPublishDebian(t, f)
 	u.click("#check-all")
 	u.waitState("debian-13.qcow2", "outdated")
@@ -176,6 +178,41 @@ func TestUI(t *testing.T) {
 	if !bytes.Equal(f.read("debian-13.qcow2"), newer.data) {
 		t.Error("debian-13.qcow2 is not the newer build after the update")
 	}
+
+	// Hold and unhold; roll back to the kept build (which holds it); with
+	// nothing retained, prune says what it would free, then frees it.
+	const deb = "debian-13.qcow2"
+	u.click(card(deb) + ` [data-act="hold"]`)
+	u.waitState(deb, "held")
+	u.waitText(card(deb)+" .activity-text", "Held: held since ")
+	u.click(card(deb) + ` [data-act="unhold"]`)
+	u.waitState(deb, "present")
+	u.click(card(deb) + ` [data-act="rollback"]`)
+	u.WaitFor("the rollback dialog", `document.querySelector('#confirm').open`, "document.body.innerText")
+	if dialog := u.Text("#confirm"); !strings.Contains(dialog, "Build to go back to") || !strings.Contains(dialog, "sha512:") {
+		t.Errorf("the rollback dialog does not offer the kept build:\n%s", dialog)
+	}
+	u.Axe("rollback dialog")
+	u.click("#confirm-ok")
+	u.waitText("#banner", "Roll back "+deb+": done.")
+	u.waitState(deb, "held")
+	if !bytes.Equal(f.read(deb), oldDebian) {
+		t.Error(deb + " is not the old build after the rollback")
+	}
+	f.base += "retain: 0\n"
+	f.writeConfig()
+	if code, out := p.authed("POST", "/v1/reload", ""); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, out)
+	}
+	u.click("#prune")
+	u.WaitFor("the prune dialog", `document.querySelector('#confirm').open`, "document.body.innerText")
+	if dialog := u.Text("#confirm"); !strings.Contains(dialog, "Prune would remove 1 file and free ") || !strings.Contains(dialog, "build "+deb+" ") {
+		t.Errorf("the prune dialog does not say what it would remove:\n%s", dialog)
+	}
+	u.Axe("prune dialog")
+	u.click("#confirm-ok")
+	u.waitText("#banner", "Prune: removed 1 files, freed ")
+	u.waitText(card(deb)+" .builds-summary", "Builds kept: 1")
 
 	// A hostile build: refused, with its cause; the previous build stays.
 	bad := imgPatchQcow2(func(b []byte) { b[79] |= 1 << 1 })(t, f, "")

@@ -103,11 +103,10 @@ function renderBuilds(li, im) {
   const rows = builds.map((b) => el('tr', {},
     el('td', { text: b.role }),
     el('td', {}, b.version || '—', el('br'), el('code', { text: fmt.shortDigest(b.digest), title: b.digest })),
-    el('td', { text: fmt.bytes(b.disk_bytes) }),
-    el('td', { text: b.overlays && b.overlays.length ? b.overlays.join(', ') : 'none' })));
+    el('td', { text: b.missing ? 'missing' : fmt.bytes(b.disk_bytes) })));
   body.append(el('div', { class: 'table-wrap' }, el('table', {},
-    el('caption', { class: 'help', text: 'Builds of ' + im.name + ' and the VM disks that use them' }),
+    el('caption', { class: 'help', text: 'Builds of ' + im.name + ' kept on disk' }),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Role' }), el('th', { scope: 'col', text: 'Build' }),
-      el('th', { scope: 'col', text: 'On disk' }), el('th', { scope: 'col', text: 'VM disks using it' }))),
+      el('th', { scope: 'col', text: 'On disk' }))),
     el('tbody', {}, rows))));
 }

@@ -31,6 +31,7 @@ const PHASES = {
 export function badge(im) {
   if (im.progress && PHASES[im.progress.phase]) return PHASES[im.progress.phase];
   if (!im.ok && im.cause) return ['refused', 'bad'];
+  if (im.ok && im.hold) return STATES.held; // held on its build, whatever upstream has
   return STATES[im.state] || [im.state || 'unknown', 'warn'];
 }
 

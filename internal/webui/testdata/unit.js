@@ -52,6 +52,8 @@ eq('badge downloading', model.badge({ state: 'missing', progress: { phase: 'down
 eq('badge verifying', model.badge({ state: 'present', progress: { phase: 'verifying' } }), ['verifying', 'busy']);
 eq('badge refused', model.badge({ state: 'failed', ok: false, cause: 'digest', error: 'x' }), ['refused', 'bad']);
 eq('badge refused but kept', model.badge({ state: 'present', ok: true, cause: 'digest', error: 'x' }), ['present', 'ok']);
+eq('badge held by the operator', model.badge({ state: 'present', ok: true, hold: 'testing' }), ['held', 'held']);
+eq('badge held but failed', model.badge({ state: 'failed', ok: false, hold: 'testing' }), ['failed', 'bad']);
 eq('badge rolled back', model.badge({ state: 'rolled-back', ok: true }), ['held', 'held']);
 eq('badge unknown', model.badge({ state: 'weird' }), ['weird', 'warn']);
 eq('badge empty', model.badge({}), ['unknown', 'warn']);
