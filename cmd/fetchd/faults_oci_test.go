@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,15 +25,17 @@ import (
 
 var fleetUsers = map[string]string{"publisher": "pub-pass", "consumer": "con-pass"}
 
+// fleetKeyPassphrase protects the publisher's signing key.
+const fleetKeyPassphrase = "lab signing key, test only"
+
 // fleet is a publisher (the fault world, installed from the replicas) and
 // a registry.
 type fleet struct {
 	*faultWorld
 	reg     *registry.Registry
-	to      string // the repository root published under
-	keyFile string // the publisher's secret key
-	pubKey  string // its public half, the consumers' trusted key
-	env     []string
+	to      string       // the repository root published under
+	keyFile string       // the publisher's secret key
+	pubKey  string       // its public half, the consumers' trusted key
 	blocked atomic.Int64 // replica requests refused while "stopped"
 }
 
@@ -40,16 +43,19 @@ func newFleet(t *testing.T, auth registry.Auth) *fleet {
 	t.Helper()
 	reg := registry.Require(t, registry.Options{Auth: auth, Users: fleetUsers})
 	fl := &fleet{faultWorld: newFaultWorld(t), reg: reg, to: reg.Host + "/images"}
+	// The publisher's key is protected by a passphrase, given in a file
+	// written the way `echo` writes it (with a newline).
 	key := sigtest.MustNewKey("Lab publisher, test only", "publisher@lab.invalid")
-	fl.keyFile = fl.writeFile("publisher.secret.asc", key.SecretArmored())
+	fl.keyFile = fl.writeFile("publisher.secret.asc", key.SecretArmoredWithPassphrase([]byte(fleetKeyPassphrase)))
 	fl.pubKey = fl.writeFile("publisher.asc", key.PublicArmored())
+	passFile := fl.writeFile("publisher.passphrase", []byte(fleetKeyPassphrase+"\n"))
 	// The publisher logs in the Docker way: $DOCKER_CONFIG/config.json.
 	docker := filepath.Join(fl.root, "docker")
 	if err := os.MkdirAll(docker, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	fl.writeFile("docker/config.json", registry.DockerConfig(reg.Host, "publisher", "pub-pass"))
-	fl.faultWorld.env = append(fl.faultWorld.env, "DOCKER_CONFIG="+docker, "SSL_CERT_FILE="+reg.CA.File)
+	fl.faultWorld.env = append(fl.faultWorld.env, "DOCKER_CONFIG="+docker, "SSL_CERT_FILE="+reg.CA.File, signPassphraseEnv+"="+passFile)
 	fl.srv.Hook(func(w http.ResponseWriter, r *http.Request) bool {
 		if fl.blocked.Load() < 0 {
 			return false
@@ -260,6 +266,41 @@ func TestFleetRegistry(t *testing.T) {
 		fresh.check(res, expect{code: 1, failed: map[string]string{"alpine-3.qcow2": "does not verify with the configured keys"}})
 	})
 
+	t.Run("sign-key passphrase", func(t *testing.T) {
+		// The key is unlocked before publish contacts the registry: a
+		// wrong or missing passphrase writes nothing there.
+		env := fl.faultWorld.env
+		defer func() { fl.faultWorld.env = env }()
+		wrong := fl.writeFile("wrong.passphrase", []byte("not the passphrase\n"))
+		empty := fl.writeFile("empty.passphrase", []byte("\n"))
+		for name, tc := range map[string]struct {
+			env  string
+			want []string
+		}{
+			"wrong": {signPassphraseEnv + "=" + wrong, []string{
+				"publish: --sign-key " + fl.keyFile + ": the passphrase does not unlock the signing key (a wrong passphrase, or a damaged key file): openpgp: ",
+				"; the passphrase was read from " + wrong + " ($" + signPassphraseEnv + ")",
+			}},
+			"missing": {signPassphraseEnv + "=", []string{"publish: --sign-key " + fl.keyFile + ": the signing key is protected by a passphrase; set FETCHD_SIGN_PASSPHRASE_FILE to a file holding it"}},
+			"empty":   {signPassphraseEnv + "=" + empty, []string{"publish: $" + signPassphraseEnv + ": " + empty + " is empty; it should hold the passphrase of --sign-key"}},
+		} {
+			fl.faultWorld.env = append(slices.Clip(env), tc.env)
+			writes := fl.registryWrites()
+			res := fl.publish("--sign-key", fl.keyFile, "alpine-3.qcow2")
+			if res.code != exitUsage {
+				t.Errorf("%s passphrase: exit %d, want %d:\n%s", name, res.code, exitUsage, res.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("%s passphrase: stderr lacks %q:\n%s", name, w, res.stderr)
+				}
+			}
+			if n := fl.registryWrites() - writes; n != 0 {
+				t.Errorf("%s passphrase: publish sent the registry %d writes, want none", name, n)
+			}
+		}
+	})
+
 	t.Run("wrong password", func(t *testing.T) {
 		w := fl.consumer("wrong-password", "consumer", "not-the-password", "")
 		res := w.syncJSON()
@@ -270,6 +311,19 @@ func TestFleetRegistry(t *testing.T) {
 			t.Errorf("no hint to log in:\n%s", res.stderr)
 		}
 	})
+}
+
+// registryWrites counts the POST, PUT, PATCH and DELETE requests in the
+// registry's access log.
+func (fl *fleet) registryWrites() int {
+	n := 0
+	for _, q := range fl.reg.Requests() {
+		switch q.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+			n++
+		}
+	}
+	return n
 }
 
 // layerOf returns where the registry stores the image blob of the build
@@ -284,7 +338,9 @@ func (fl *fleet) layerOf(t *testing.T, name string) string {
 }
 
 // TestFleetExpiredToken runs the registry with token authentication and a
-// token service that hands out tokens already expired.
+// token service that hands out tokens already expired (issued twenty
+// minutes ago, expired ten minutes ago: past distribution's leeway, and no
+// waiting on the clock), to the consumer and to the publisher.
 func TestFleetExpiredToken(t *testing.T) {
 	t.Parallel()
 	fl := newFleet(t, registry.Token)
@@ -295,6 +351,11 @@ func TestFleetExpiredToken(t *testing.T) {
 	fl.reg.Tokens.SetExpired(true)
 	res := c.syncJSON("alpine-3.qcow2")
 	c.check(res, expect{code: 1, failed: map[string]string{"alpine-3.qcow2": "invalid_token"}})
+	// The publisher's side: the same clear refusal.
+	pub := fl.publish("alpine-3.qcow2")
+	if want := "registry " + fl.reg.Host + " refused the credentials from Docker's config.json: the registry refused the token its token service issued (invalid_token"; pub.code != exitFailed || !strings.Contains(pub.stderr, want) {
+		t.Errorf("publish with expired tokens: exit %d, want %d and %q:\n%s", pub.code, exitFailed, want, pub.stderr)
+	}
 	fl.reg.Tokens.SetExpired(false)
 	res = c.syncJSON("alpine-3.qcow2")
 	if res.code != 0 || res.summary["alpine-3.qcow2"] != "installed" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,7 +44,8 @@ uploads nothing.
 
 With --sign-key the manifest digest is signed (OpenPGP) and the signature
 stored under the tag sha256-<hex>.sig in the same repository. A passphrase,
-if the key has one, is read from the file $FETCHD_SIGN_PASSPHRASE_FILE.
+if the key has one, is read from the file $FETCHD_SIGN_PASSPHRASE_FILE (one
+line; a trailing newline is not part of it), never from the command line.
 With --containerdisk each qcow2 build is also published as a KubeVirt
 containerDisk, tagged <build>-containerdisk and latest-containerdisk.
 
@@ -142,13 +144,22 @@ func (a *app) publisher(cfg *config.Config, root oci.Ref, signKey string, contai
 		return nil, usagef("publish: --sign-key: %v", err)
 	}
 	var pass []byte
-	if f := a.getenv(signPassphraseEnv); f != "" {
-		if pass, err = os.ReadFile(f); err != nil {
+	passFile := a.getenv(signPassphraseEnv)
+	if passFile != "" {
+		if pass, err = os.ReadFile(passFile); err != nil {
 			return nil, usagef("publish: $%s: %v", signPassphraseEnv, err)
 		}
+		// A line as `echo` or an editor writes it: the newline is not part
+		// of the passphrase.
 		pass = []byte(strings.TrimRight(string(pass), "\r\n"))
+		if len(pass) == 0 {
+			return nil, usagef("publish: $%s: %s is empty; it should hold the passphrase of --sign-key", signPassphraseEnv, passFile)
+		}
 	}
 	if pub.Signer, err = oci.NewSigner(key, pass); err != nil {
+		if errors.Is(err, oci.ErrWrongPassphrase) {
+			return nil, usagef("publish: --sign-key %s: %v; the passphrase was read from %s ($%s)", signKey, err, passFile, signPassphraseEnv)
+		}
 		return nil, usagef("publish: --sign-key %s: %v", signKey, err)
 	}
 	return pub, nil

@@ -40,6 +40,9 @@ func newPayload(repository, manifestDigest string) ([]byte, error) {
 	return json.Marshal(Payload{Type: payloadType, Repository: repository, Manifest: manifestDigest})
 }
 
+// ErrWrongPassphrase: the passphrase given does not unlock the signing key.
+var ErrWrongPassphrase = errors.New("the passphrase does not unlock the signing key (a wrong passphrase, or a damaged key file)")
+
 // Signer signs payloads with an OpenPGP secret key.
 type Signer struct {
 	entity *openpgp.Entity
@@ -92,7 +95,7 @@ func decrypt(e *openpgp.Entity, passphrase []byte) error {
 			return errors.New("the signing key is protected by a passphrase; set FETCHD_SIGN_PASSPHRASE_FILE to a file holding it")
 		}
 		if err := k.Decrypt(passphrase); err != nil {
-			return fmt.Errorf("unlocking the signing key: %w", err)
+			return fmt.Errorf("%w: %w", ErrWrongPassphrase, err)
 		}
 	}
 	return nil

@@ -197,6 +197,22 @@ func (k *Key) SecretArmored() []byte {
 	return armored("PGP PRIVATE KEY BLOCK", b.Bytes())
 }
 
+// SecretArmoredWithPassphrase returns the secret key, armored, its
+// secret key material encrypted under passphrase (iterated and salted
+// S2K), as GnuPG exports a protected key. The Key itself stays unprotected.
+func (k *Key) SecretArmoredWithPassphrase(passphrase []byte) []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var b bytes.Buffer
+	must(k.entity.SerializePrivateWithoutSigning(&b, nil))
+	el, err := openpgp.ReadKeyRing(&b)
+	must(err)
+	must(el[0].EncryptPrivateKeys(passphrase, &packet.Config{Rand: k.rand}))
+	var out bytes.Buffer
+	must(el[0].SerializePrivateWithoutSigning(&out, nil))
+	return armored("PGP PRIVATE KEY BLOCK", out.Bytes())
+}
+
 // Revoke adds a key revocation (reason: none given). Later exports carry it;
 // the key cannot sign after it.
 func (k *Key) Revoke() {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"github.com/sandlabx/fetchd/sdk/signature"
 	"github.com/sandlabx/fetchd/sdk/signature/sigtest"
 )
@@ -102,5 +104,34 @@ func TestUserIDWithComment(t *testing.T) {
 	}
 	if _, err := sigtest.NewKey("Fedora (41)", "f@example.invalid"); err == nil || !strings.Contains(err.Error(), "WithComment") {
 		t.Errorf("a name with a parenthesis: %v, want an error pointing at WithComment", err)
+	}
+}
+
+func TestSecretArmoredWithPassphrase(t *testing.T) {
+	t.Parallel()
+	k := sigtest.MustNewKey("Protected", "p@example.test", sigtest.WithSigningSubkey())
+	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(k.SecretArmoredWithPassphrase([]byte("pw"))))
+	if err != nil || len(el) != 1 {
+		t.Fatalf("reading the protected export: %d keys, %v", len(el), err)
+	}
+	e := el[0]
+	if !e.PrivateKey.Encrypted || len(e.Subkeys) == 0 {
+		t.Fatalf("the export's primary secret key is not encrypted (%d subkeys)", len(e.Subkeys))
+	}
+	for _, sub := range e.Subkeys {
+		if !sub.PrivateKey.Encrypted {
+			t.Fatalf("subkey %X of the export is not encrypted", sub.PublicKey.KeyId)
+		}
+	}
+	if err := e.DecryptPrivateKeys([]byte("wrong")); err == nil {
+		t.Error("a wrong passphrase unlocked the key")
+	}
+	if err := e.DecryptPrivateKeys([]byte("pw")); err != nil {
+		t.Errorf("the passphrase does not unlock the key: %v", err)
+	}
+	// The Key itself stays unprotected.
+	el, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(k.SecretArmored()))
+	if err != nil || el[0].PrivateKey.Encrypted {
+		t.Errorf("SecretArmored after the protected export: encrypted %v, %v", err == nil && el[0].PrivateKey.Encrypted, err)
 	}
 }
