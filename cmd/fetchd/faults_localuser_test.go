@@ -791,6 +791,45 @@ func TestFaultUserPrivateModes(t *testing.T) {
 	u.outside.check(t)
 }
 
+// TestFaultUserServeSwap: a long-running fetchd serve between jobs. The
+// attacker swaps its own .fetchd in: the next job fails, naming the
+// private directory, and nothing is written in the attacker's directory.
+func TestFaultUserServeSwap(t *testing.T) {
+	t.Parallel()
+	u := newUserWorld(t)
+	serveOn(u.faultWorld)
+	p := startServe(u.faultWorld)
+	token := p.token()
+	attackMust(t, swapPrivate(`mkdir cache partial builds`), u.images)
+	// The harness reads the token where it was (the test's copy, not
+	// anything fetchd reads).
+	if err := os.WriteFile(filepath.Join(u.images, state.PrivateDir, "api-token"), []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The API socket is in fetchd's own directory, wherever it is now.
+	p.client = unixClient(filepath.Join(u.images, state.PrivateDir+".moved", "run", "api.sock"))
+	j := p.waitJob(p.submit("/v1/sync", ""))
+	priv := filepath.Join(u.images, state.PrivateDir)
+	// Whether the job opens the store afresh (then the impostor's owner is
+	// refused) or checks the one it holds (then the swap is noticed), it
+	// is refused, naming the directory.
+	if j.State == "succeeded" || !(strings.Contains(j.Error, fmt.Sprintf("%s is owned by uid %d", priv, attackerUID)) ||
+		strings.Contains(j.Error, priv+" is no longer the directory fetchd opened")) {
+		t.Errorf("sync job after the swap: %s, %q; want it refused naming %s", j.State, j.Error, priv)
+	}
+	for _, area := range []string{"cache", "partial", "builds"} {
+		if ents, _ := os.ReadDir(filepath.Join(priv, area)); len(ents) > 0 {
+			t.Errorf("fetchd wrote into the attacker's %s: %d entries", area, len(ents))
+		}
+	}
+	if res := p.stop(); res.code != 0 && res.code != 1 {
+		t.Errorf("serve: exit %d\n%s", res.code, res.stderr)
+	}
+	u.restorePrivate()
+	u.check(u.syncJSON(), expect{code: 0})
+	u.outside.check(t)
+}
+
 // TestFaultUserStickyDir: what SECURITY.md advises instead of 0777. With
 // the sticky bit (1777) other users can still add files, but can no
 // longer rename fetchd's .fetchd or replace an image name; fetchd does not
