@@ -36,17 +36,19 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends ca-certificates qemu-utils util-linux $qemu; \
     rm -rf /var/lib/apt/lists/*
 # The same unprivileged uid as the fetchd image, so one /images volume
-# serves both.
+# serves both. /overlays is where the VM disks (qcow2 overlays on the
+# images) live: fetchd reads their headers so that an update never moves
+# a name under a disk that uses it (README, "VM disks on the images").
 RUN groupadd --gid 10001 lab \
  && useradd --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin lab \
- && mkdir -p /images \
- && chown lab:lab /images
+ && mkdir -p /images /overlays \
+ && chown lab:lab /images /overlays
 COPY --from=fetchd /out/fetchd /usr/local/bin/fetchd
 WORKDIR /app
 COPY deploy/backend/package.json deploy/backend/package-lock.json ./
 RUN npm ci --omit=dev
 COPY deploy/backend/ ./
-ENV FETCHD_DIR=/images
+ENV FETCHD_DIR=/images FETCHD_OVERLAYS=/overlays
 USER 10001:10001
 EXPOSE 3001
 # --best-effort: start the server even if an image could not be fetched

@@ -14,9 +14,12 @@
 //
 // With the sidecar (deploy/compose.yaml), $FETCHD_API is its address and
 // $FETCHD_TOKEN_FILE the token every API call but /healthz and /readyz
-// needs. A real backend would create each VM disk on an image's
-// build_path (qemu-img create -f qcow2 -b <build_path> -F qcow2 vm.qcow2),
-// follow GET /v1/events, and POST /v1/images/<name>/update when an
+// needs. A real backend would create each VM disk in /overlays on an
+// image's build_path (qemu-img create -f qcow2 -b <build_path> -F qcow2
+// /overlays/vm.qcow2): an update then never changes what the disk reads. A
+// disk made on the name instead holds the image's updates (fetchd reads
+// /overlays, $FETCHD_OVERLAYS). It would also follow GET /v1/events, and
+// POST /v1/images/<name>/update when an
 // "outdated" event says upstream has a newer build.
 "use strict";
 
