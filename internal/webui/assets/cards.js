@@ -92,7 +92,7 @@ function renderBuilds(li, im) {
   const builds = im.builds || [];
   const summary = $('.builds-summary', li);
   const n = builds.length;
-  setText(summary, n === 0 ? 'No builds kept yet' : 'Builds kept: ' + n);
+  setText(summary, model.buildsSummary(im));
   $('.builds', li).hidden = n === 0;
   const key = JSON.stringify(builds);
   const body = $('.builds-body', li);

@@ -113,6 +113,15 @@ export function update(im) {
   };
 }
 
+// buildsSummary says how many builds are kept and which VM disks use the
+// image by its name.
+export function buildsSummary(im) {
+  const n = (im.builds || []).length;
+  const vms = im.overlays || [];
+  return (n === 0 ? 'No builds kept yet' : 'Builds kept: ' + n) +
+    (vms.length ? ' · VM disks using ' + im.name + ': ' + vms.join(', ') : '');
+}
+
 // previous lists the builds a rollback can go back to.
 export function previous(im) {
   return (im.builds || []).filter((b) => b.role === 'previous');

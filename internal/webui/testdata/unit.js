@@ -90,6 +90,9 @@ eq('update refused', model.update({ digest: 'sha256:aa', upstream_digest: 'sha25
 eq('update unnamed', model.update({ upstream_digest: 'sha256:bb' }).from, 'current build ()');
 eq('previous', model.previous({ builds: [{ role: 'current' }, { role: 'previous', digest: 'x' }] }), [{ role: 'previous', digest: 'x' }]);
 eq('previous none', model.previous({}), []);
+eq('builds summary none', model.buildsSummary({ name: 'a' }), 'No builds kept yet');
+eq('builds summary', model.buildsSummary({ name: 'a', builds: [{}, {}], overlays: [] }), 'Builds kept: 2');
+eq('builds summary vms', model.buildsSummary({ name: 'a', builds: [{}], overlays: ['/vm/x.qcow2', '/vm/y.qcow2'] }), 'Builds kept: 1 · VM disks using a: /vm/x.qcow2, /vm/y.qcow2');
 eq('alert none', model.alert({}), null);
 eq('alert refused kept', model.alert({ ok: true, cause: 'qcow2_header', error: 'corrupt bit', version: '1' }),
   { refused: true, text: 'Refused by the qcow2 header check: corrupt bit The previous build stays: 1.' });
