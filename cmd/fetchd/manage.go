@@ -109,7 +109,7 @@ func orDash(s string) string {
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
-	var force bool
+	var rebase, force bool
 	cmd := &cobra.Command{
 		Use:   "rollback NAME [VERSION] [flags]",
 		Short: "move an image's name back to a kept previous build, checked again",
@@ -126,8 +126,10 @@ to upstream's build: fetchd unhold NAME lets the update policy apply again.
 
 VM disks that use the image by its name (their backing file is NAME, not the
 build's path) would see other bytes under their own blocks: rollback refuses,
-naming them, unless --force. An unknown VERSION is refused, listing the kept
-builds (exit code 2).`,
+naming them (exit code 3), unless --rebase-overlays (they are first rebased
+onto the build the name points at now, qemu-img rebase -u: the same bytes) or
+--force-move. An unknown VERSION is refused, listing the kept builds (exit
+code 2).`,
 		Example: `  fetchd rollback ubuntu-24-lts.qcow2
   fetchd rollback ubuntu-24-lts.qcow2 20250610
   fetchd rollback debian-13.qcow2 sha256:3f2a9c1b --json`,
@@ -143,23 +145,32 @@ builds (exit code 2).`,
 			if len(args) == 2 {
 				version = args[1]
 			}
-			return a.rollback(cmd.Context(), args[0], version, force)
+			if rebase && force {
+				return usagef("--rebase-overlays and --force-move: choose one")
+			}
+			return a.rollback(cmd.Context(), args[0], version, engine.MoveOptions{Rebase: rebase, Force: force})
 		},
 	}
-	cmd.Flags().BoolVar(&force, "force", false, "roll back even though VM disks use the image by its name (they see other bytes under their blocks: corrupted)")
+	cmd.Flags().BoolVar(&rebase, "rebase-overlays", false, "rebase VM disks that use the name onto its current build's path (qemu-img rebase -u) before moving it")
+	cmd.Flags().BoolVar(&force, "force-move", false, "roll back even though VM disks use the name: they then read another build under their own blocks (corrupting them)")
 	return cmd
 }
 
-func (a *app) rollback(ctx context.Context, name, version string, force bool) error {
+func (a *app) rollback(ctx context.Context, name, version string, move engine.MoveOptions) error {
 	s, err := a.openSession(true, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	res, err := s.engine.Rollback(ctx, name, version, engine.MoveOptions{Force: force})
+	res, err := s.engine.Rollback(ctx, name, version, move)
 	var re *engine.RollbackError
-	if errors.As(err, &re) {
+	var iu *engine.InUseError
+	switch {
+	case errors.As(err, &re):
 		return &usageError{msg: re.Error(), hint: "fetchd status " + name + " lists the kept builds"}
+	case errors.As(err, &iu):
+		a.reportError("error", "", err)
+		return &silentError{code: exitHeld}
 	}
 	if err != nil {
 		return err

@@ -68,11 +68,6 @@ type Engine struct {
 	// lock, with who holds it.
 	OnLockWait func(lock.Holder)
 
-	// Overlays finds the VM disks in the configured overlay directories
-	// and their backing files (nil: the built-in scan). Prune, retention
-	// and rollback ask it what VM disks use.
-	Overlays OverlayScanner
-
 	// beforeCommit, if set, is called with a verified partial's path just
 	// before it is committed (fault tests stop fetchd there).
 	beforeCommit func(partial string)

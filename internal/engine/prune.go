@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/sandlabx/fetchd/internal/download"
+	"github.com/sandlabx/fetchd/internal/overlay"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
 )
@@ -76,7 +78,7 @@ func (e *Engine) Prune(ctx context.Context, dryRun bool) (PruneReport, error) {
 	}
 	defer r.end()
 	rep := PruneReport{DryRun: dryRun}
-	if err := r.pruneBuilds(ctx, &rep, nil); err != nil {
+	if err := r.pruneBuilds(&rep, nil); err != nil {
 		return rep, r.display(err)
 	}
 	r.prunePartials(&rep)
@@ -117,7 +119,7 @@ func (r *run) keeps() map[string][]string {
 
 // pruneBuilds removes unused builds. only, if not nil, limits it to those
 // build keys (retention after a sync).
-func (r *run) pruneBuilds(ctx context.Context, rep *PruneReport, only map[string]bool) error {
+func (r *run) pruneBuilds(rep *PruneReport, only map[string]bool) error {
 	ents, err := r.st.List(store.Builds)
 	if err != nil {
 		return err
@@ -165,17 +167,29 @@ func (r *run) pruneBuilds(ctx context.Context, rep *PruneReport, only map[string
 	if len(cands) == 0 {
 		return nil
 	}
-	uses, err := r.e.overlayUses(ctx)
+	idx, err := r.overlayIndex()
 	if err != nil {
 		return fmt.Errorf("cannot tell which builds VM disks use, so none is removed: %w", err)
 	}
-	used := backingInodes(uses)
+	if len(idx.Problems) > 0 {
+		var what []string
+		for _, p := range idx.Problems {
+			what = append(what, fmt.Sprintf("%s (%v)", p.Path, p.Err))
+		}
+		return fmt.Errorf("cannot tell which builds VM disks use, so none is removed: %s could not be read", strings.Join(what, ", "))
+	}
 	for _, c := range cands {
 		item := PruneItem{Kind: PruneBuild, Path: r.st.Path(store.Builds, c.ent.Name), Bytes: c.ent.Allocated(), Image: owner[c.ent.Name]}
 		if c.rec {
 			item.Version, item.Digest = c.b.Version, c.b.Digest.String()
 		}
-		if by := used[inode{uint64(c.ent.Stat.Dev), c.ent.Stat.Ino}]; len(by) > 0 {
+		by := overlay.Paths(idx.ByFile(uint64(c.ent.Stat.Dev), c.ent.Stat.Ino))
+		for _, p := range overlay.Paths(idx.Uses(item.Path)) {
+			if !slices.Contains(by, p) {
+				by = append(by, p)
+			}
+		}
+		if len(by) > 0 {
 			sort.Strings(by)
 			item.Why = "used by VM disk(s): " + strings.Join(by, ", ")
 			rep.Kept = append(rep.Kept, item)
@@ -321,7 +335,7 @@ func (r *run) retain(ctx context.Context, results []Result) []PruneItem {
 		return nil
 	}
 	rep := PruneReport{}
-	if err := r.pruneBuilds(ctx, &rep, only); err != nil {
+	if err := r.pruneBuilds(&rep, only); err != nil {
 		return nil
 	}
 	return rep.Removed

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sandlabx/fetchd/internal/config"
+	"github.com/sandlabx/fetchd/internal/overlay"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
 )
@@ -25,9 +26,9 @@ import (
 //
 // VM disks that use the image by its name (not a build path) would see
 // other bytes under their own blocks: the rollback is refused, naming
-// them, unless move.Force. move.Rebase is not done by rollback (rebase
-// them with sync's --rebase first). It takes the directory lock. The
-// outcome is Held.
+// them (*InUseError), unless move.Rebase (they are first rebased onto the
+// build the name points at now, its immutable path: the same bytes) or
+// move.Force. It takes the directory lock. The outcome is Held.
 func (e *Engine) Rollback(ctx context.Context, name, version string, move MoveOptions) (Result, error) {
 	images, err := e.images([]string{name})
 	if err != nil {
@@ -75,7 +76,7 @@ type InUseError struct {
 }
 
 func (e *InUseError) Error() string {
-	return fmt.Sprintf("%d VM disk(s) use %s by its name (%s): moving the name would change the bytes under them; rebase them onto the build path first (fetchd sync --rebase) or force it", len(e.Overlays), e.Name, strings.Join(e.Overlays, ", "))
+	return fmt.Sprintf("%d VM disk(s) use %s by its name (%s): moving the name would change the bytes under their blocks; rebase them onto the build they use (--rebase-overlays) or force the move (--force-move)", len(e.Overlays), e.Name, strings.Join(e.Overlays, ", "))
 }
 
 func (r *run) rollback(ctx context.Context, im config.Image, version string, move MoveOptions) (Result, error) {
@@ -106,13 +107,25 @@ func (r *run) rollback(ctx context.Context, im config.Image, version string, mov
 	if l.cur.File != "" && target.Digest == l.cur.Digest {
 		return Result{Outcome: Failed, Local: r.current(l)}, fmt.Errorf("%s already points at %s", im.Name, target.Version)
 	}
-	if !move.Force && l.at.Kind != store.NameMissing {
-		uses, err := r.e.overlayUses(ctx)
+	var rebased []string
+	if l.at.Kind != store.NameMissing {
+		u, err := r.usersOfName(im.Name)
 		if err != nil {
-			return Result{Outcome: Failed, Local: r.current(l)}, fmt.Errorf("cannot tell which VM disks use %s, so not moving it: %w", im.Name, err)
+			return Result{Outcome: Failed, Local: r.current(l)}, fmt.Errorf("not moving %s: %w", im.Name, err)
 		}
-		if by := usersOfName(uses, r.e.dir(), im.Name); len(by) > 0 {
-			return Result{Outcome: Failed, Local: r.current(l), HeldBy: by}, &InUseError{Name: im.Name, Overlays: by}
+		switch chooseMove(u, move) {
+		case moveHold:
+			return Result{Outcome: Failed, Local: r.current(l), HeldBy: u.paths()}, &InUseError{Name: im.Name, Overlays: u.paths()}
+		case moveRebase:
+			if l.build != buildOK {
+				return Result{Outcome: Failed, HeldBy: u.paths()}, &InUseError{Name: im.Name, Overlays: u.paths()}
+			}
+			failed, why := r.rebaseUsers(ctx, im.Name, l.cur, u.overlays)
+			if len(failed) > 0 {
+				return Result{Outcome: Failed, Local: r.current(l), HeldBy: overlay.Paths(failed)},
+					fmt.Errorf("%w; %s", &InUseError{Name: im.Name, Overlays: overlay.Paths(failed)}, strings.Join(why, "; "))
+			}
+			rebased = overlay.Paths(u.overlays)
 		}
 	}
 	b, err := r.recheck(ctx, im.Name, target)
@@ -137,6 +150,10 @@ func (r *run) rollback(ctx context.Context, im config.Image, version string, mov
 	res := Result{Outcome: Held, Local: &b, BuildPath: r.st.Path(store.Builds, b.File), MovedAside: nil,
 		Hold: holdReason(im, rec),
 		Note: fmt.Sprintf("rolled back from %s to %s (checked again: %s); held until fetchd unhold %s", from, orText(b.Version, b.Digest.Short()), strings.Join(b.VerifiedBy, ", "), im.Name)}
+	if len(rebased) > 0 {
+		res.Rebased = rebased
+		res.Note = joinNote(res.Note, "VM disks rebased onto "+r.st.Path(store.Builds, l.cur.File)+" first: "+strings.Join(rebased, ", "))
+	}
 	if mv.aside != "" {
 		res.MovedAside = []string{mv.aside}
 		res.Note = joinNote(res.Note, "the file at the name was moved aside to "+mv.aside)
