@@ -58,6 +58,10 @@ func TestFaultLocalMigration(t *testing.T) {
 		}
 		return string(out)
 	}
+	// fetchd knows where the VM disks are: the take-over must not be held
+	// by them either (it moves no name).
+	f.base = strings.Replace(f.base, "images:\n", "overlays: ["+overlays+"]\nimages:\n", 1)
+	f.writeConfig()
 	run(qemuImg, "create", "-q", "-f", "qcow2", "-b", filepath.Join(f.images, base), "-F", "qcow2", vm)
 	run(qemuIO, "-c", "write -P 0x43 0 64k", vm)
 	before := filepath.Join(f.root, "before.raw")
@@ -111,6 +115,29 @@ func TestFaultLocalMigration(t *testing.T) {
 			t.Errorf("next sync: %s: %q, want present", n, res.summary[n])
 		}
 	}
+
+	// The taken-over name is known to be the overlay's backing file: a
+	// newer build is held, not moved under the VM disk.
+	st, err := state.Load(f.images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := st.Current(base)
+	if _, err := f.world.Alpine.Publish(cur.Release, cur.Arch, cur.Variant); err != nil {
+		t.Fatal(err)
+	}
+	res = f.syncJSON("--update", "always")
+	if res.summary[base] != "held" || !strings.Contains(res.stdout, vm) {
+		t.Errorf("a newer %s with an overlay on its name: %q, want held naming %s\n%s\n%s", base, res.summary[base], vm, res.stdout, res.stderr)
+	}
+	if !bytes.Equal(f.read(base), f.good[base]) {
+		t.Errorf("%s moved under the overlay", base)
+	}
+	run(qemuImg, "convert", "-O", "raw", vm, after)
+	if !bytes.Equal(mustReadFile(t, before), mustReadFile(t, after)) {
+		t.Errorf("the overlay reads differently after the newer build was held")
+	}
+	run(qemuImg, "check", vm)
 }
 
 // writeVersion1Layout turns the world's installed directory into what the
