@@ -248,6 +248,29 @@ func TestFaultOverlays(t *testing.T) {
 	w.reads(vm3, 0x45) // 'E' at 1 MiB: no longer the 'D' its guest wrote on
 	w.reads(vm2, 0x42)
 	w.reads(vm1, 0x41)
+
+	// A qcow2 file in the overlay directory whose header cannot be read
+	// may use the name: the move is held, naming it (fail closed), and
+	// --rebase-overlays cannot help.
+	must(t, os.Remove(vm3))
+	bad := filepath.Join(w.overlays, "bad.qcow2")
+	must(t, os.WriteFile(bad, []byte("QFI\xfb\x00\x00\x00\x07 not a header fetchd can read"), 0o600))
+	w.serve(0x46)
+	for _, args := range [][]string{{}, {"--rebase-overlays"}} {
+		res = w.run(append([]string{"sync", "--json", overlayImage}, args...)...)
+		im = w.image(res)
+		if res.code != exitHeld || im.State != "held" || len(im.HeldBy) != 1 || im.HeldBy[0] != bad || !strings.Contains(im.Note, "could not be read") {
+			t.Fatalf("unreadable disk %v: exit %d, %+v\n%s", args, res.code, im, res.stderr)
+		}
+	}
+	w.nameReads(0x45)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // openDisk is a qemu-io process holding a VM disk open read-write, with
