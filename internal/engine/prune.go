@@ -164,7 +164,7 @@ func (r *run) pruneBuilds(rep *PruneReport, only map[string]bool) error {
 		}
 		cands = append(cands, cand{ent, b, recorded})
 	}
-	if len(cands) == 0 {
+	if len(cands) == 0 && only != nil {
 		return nil
 	}
 	idx, err := r.overlayIndex()
@@ -178,19 +178,33 @@ func (r *run) pruneBuilds(rep *PruneReport, only map[string]bool) error {
 		}
 		return fmt.Errorf("cannot tell which builds VM disks use, so none is removed: %s could not be read", strings.Join(what, ", "))
 	}
+	usedBy := func(ent store.Entry, path string) []string {
+		by := overlay.Paths(idx.ByFile(uint64(ent.Stat.Dev), ent.Stat.Ino))
+		for _, p := range overlay.Paths(idx.Uses(path)) {
+			if !slices.Contains(by, p) {
+				by = append(by, p)
+			}
+		}
+		sort.Strings(by)
+		return by
+	}
+	// Builds the records keep say which VM disks use them too.
+	for i := range rep.Kept {
+		it := &rep.Kept[i]
+		for _, ent := range ents {
+			if r.st.Path(store.Builds, ent.Name) == it.Path {
+				if by := usedBy(ent, it.Path); len(by) > 0 {
+					it.Why += "; used by VM disk(s): " + strings.Join(by, ", ")
+				}
+			}
+		}
+	}
 	for _, c := range cands {
 		item := PruneItem{Kind: PruneBuild, Path: r.st.Path(store.Builds, c.ent.Name), Bytes: c.ent.Allocated(), Image: owner[c.ent.Name]}
 		if c.rec {
 			item.Version, item.Digest = c.b.Version, c.b.Digest.String()
 		}
-		by := overlay.Paths(idx.ByFile(uint64(c.ent.Stat.Dev), c.ent.Stat.Ino))
-		for _, p := range overlay.Paths(idx.Uses(item.Path)) {
-			if !slices.Contains(by, p) {
-				by = append(by, p)
-			}
-		}
-		if len(by) > 0 {
-			sort.Strings(by)
+		if by := usedBy(c.ent, item.Path); len(by) > 0 {
 			item.Why = "used by VM disk(s): " + strings.Join(by, ", ")
 			rep.Kept = append(rep.Kept, item)
 			continue
