@@ -328,6 +328,7 @@ func (r *run) pruneCache(rep *PruneReport) {
 // (rollback can still move to it); prune removes it once it is free.
 func (r *run) retain(ctx context.Context, results []Result) []PruneItem {
 	only := map[string]bool{}
+	trigger := map[string]string{}
 	r.view(func(s *state.State) {
 		for _, res := range results {
 			if res.Outcome != Updated && res.Outcome != Replaced && res.Outcome != Installed {
@@ -341,6 +342,7 @@ func (r *run) retain(ctx context.Context, results []Result) []PruneItem {
 			for i, k := range rec.Previous {
 				if i >= im.Retain {
 					only[k] = true
+					trigger[k] = res.Name
 				}
 			}
 		}
@@ -351,6 +353,11 @@ func (r *run) retain(ctx context.Context, results []Result) []PruneItem {
 	rep := PruneReport{}
 	if err := r.pruneBuilds(&rep, only); err != nil {
 		return nil
+	}
+	// Each removal is told in the result of the image whose move pushed
+	// the build out.
+	for i := range rep.Removed {
+		rep.Removed[i].Image = trigger[rep.Removed[i].Digest]
 	}
 	return rep.Removed
 }
