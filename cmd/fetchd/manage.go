@@ -192,7 +192,8 @@ says what it removed and how many bytes that freed:
   the configured overlays: directories whose backing file is the build, by its
   build path or through the image's name), nor linked at another name;
   partial downloads no image's upstream build is;
-  resolve answers older than a day, which are never used again.
+  resolve answers older than a day, which are never used again, and metadata
+  cache files left half-written.
 
 Sync already removes, after an update, the builds beyond retain: that nothing
 uses; prune also catches builds of images no longer configured and anything a

@@ -66,7 +66,8 @@ func (p PruneReport) Failed() bool {
 // through its build path, the image's name or any other link), nor linked
 // at another name; partial downloads that no cached upstream answer still
 // points at; and stale cache entries (resolve answers older than
-// ResolveCacheTTL, metadata entries one of whose two files is missing).
+// ResolveCacheTTL; metadata cache entries one of whose two files is
+// missing, and temporary files a cut-short write left).
 // A build whose users cannot be told (an overlay directory that cannot be
 // read) makes Prune fail before anything is removed. With dryRun nothing
 // is removed and the report says what would be. It takes the directory
@@ -317,6 +318,49 @@ func (r *run) pruneCache(rep *PruneReport) {
 					rep.Removed[i].Err = err
 				}
 			}
+		}
+	}
+	r.pruneMetadata(rep)
+}
+
+// metadataDir is the metadata cache's directory in the cache area.
+const metadataDir = "metadata"
+
+// pruneMetadata removes the metadata cache's broken entries: one of the
+// two files of an entry without the other (a run cut short between them),
+// and temporary files a write left (prune holds the lock: no write is in
+// progress).
+func (r *run) pruneMetadata(rep *PruneReport) {
+	ents, err := r.st.ListSub(store.Cache, metadataDir)
+	if err != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, e := range ents {
+		have[e.Name] = true
+	}
+	for _, e := range ents {
+		if e.Stat.Mode&0o170000 != 0o100000 {
+			continue
+		}
+		why := ""
+		switch base, ext := strings.TrimSuffix(e.Name, filepath.Ext(e.Name)), filepath.Ext(e.Name); {
+		case strings.HasPrefix(e.Name, ".") && strings.Contains(e.Name, ".tmp-"):
+			why = "a write that did not finish"
+		case ext == ".json" && !have[base+".body"]:
+			why = "metadata cache entry without its body"
+		case ext == ".body" && !have[base+".json"]:
+			why = "metadata cache body without its entry"
+		default:
+			continue
+		}
+		item := PruneItem{Kind: PruneCache, Path: r.st.Path(store.Cache, metadataDir, e.Name), Bytes: e.Allocated(), Why: why}
+		if !rep.DryRun {
+			item.Err = r.st.RemoveSub(store.Cache, metadataDir, e.Name)
+		}
+		rep.Removed = append(rep.Removed, item)
+		if item.Err == nil {
+			rep.Freed += item.Bytes
 		}
 	}
 }

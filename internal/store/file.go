@@ -155,3 +155,44 @@ func randomSuffix() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// ListSub returns the entries of the directory sub of an area (the cache's
+// metadata directory), opened without following a symbolic link; a
+// missing one has none.
+func (s *Store) ListSub(a Area, sub string) ([]Entry, error) {
+	d, err := s.openDir(s.fds[a], sub, s.Path(a, sub), false)
+	if errors.Is(err, ErrNoStore) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := readNames(d, s.Path(a, sub))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(names))
+	for _, n := range names {
+		e := Entry{Name: n}
+		if err := unix.Fstatat(int(d.Fd()), n, &e.Stat, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// RemoveSub deletes a file of the directory sub of an area (not an error
+// if it is gone already).
+func (s *Store) RemoveSub(a Area, sub, name string) error {
+	d, err := s.openDir(s.fds[a], sub, s.Path(a, sub), false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Unlinkat(int(d.Fd()), name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return &os.PathError{Op: "remove", Path: s.Path(a, sub, name), Err: err}
+	}
+	return nil
+}
