@@ -314,6 +314,62 @@ func (u *userWorld) checkBuilds(evil string) {
 	}
 }
 
+// checkName checks a name right after a run: it is a regular file (not a
+// symlink, not the attacker's), it holds data, and it is the very inode
+// of the build that holds data in priv's builds area (priv is fetchd's
+// private directory wherever the test's layout left it: .fetchd, or
+// .fetchd.moved after the attacker swapped its own in).
+func (u *userWorld) checkName(priv, name string, data []byte) {
+	u.t.Helper()
+	p := filepath.Join(u.images, name)
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		u.t.Errorf("%s: %v", p, err)
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		u.t.Errorf("%s is not a regular file (mode %o)", p, st.Mode)
+		return
+	}
+	if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, data) {
+		u.t.Errorf("%s does not hold the verified build's bytes (%d bytes, %v)", p, len(got), err)
+	}
+	build, bst := u.buildOf(priv, data)
+	if build != "" && (bst.Dev != st.Dev || bst.Ino != st.Ino) {
+		u.t.Errorf("%s is inode %d, not the inode of its build %s (%d)", p, st.Ino, build, bst.Ino)
+	}
+}
+
+// buildOf returns the file in priv's builds area that holds data, and its
+// lstat; the file must be a regular file whose name's digest is what it
+// holds. A build missing is an error.
+func (u *userWorld) buildOf(priv string, data []byte) (string, unix.Stat_t) {
+	u.t.Helper()
+	dir := filepath.Join(priv, "builds")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		u.t.Errorf("%s: %v", dir, err)
+		return "", unix.Stat_t{}
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue
+		}
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, data) {
+			continue
+		}
+		algo, hexDigits, _ := strings.Cut(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())), "-")
+		if got := fileDigest(u.t, p, algo+":"); got != algo+":"+hexDigits {
+			u.t.Errorf("build %s holds %s", p, got)
+		}
+		return p, st
+	}
+	u.t.Errorf("no build in %s holds the expected %d bytes (sha512 %s…)", dir, len(data), sha512Hex(data)[:16])
+	return "", unix.Stat_t{}
+}
+
 // wantRefusal checks that a run refused the private directory the
 // attacker left in place, naming it and the reason, with a hint.
 func (u *userWorld) wantRefusal(res runResult) {
@@ -353,6 +409,9 @@ mv -f .evil-link "$4"`), u.images, u.outside.secret, part, localDebian)
 	if res.code != 0 || res.summary[localDebian] != "updated" {
 		t.Errorf("sync under attack: exit %d, %s %q; want 0, updated\n%s", res.code, localDebian, res.summary[localDebian], res.stderr)
 	}
+	// Right after the attacked run, before anything repairs it: the name
+	// is the new build, committed in fetchd's own (moved) directory.
+	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
 	u.outside.check(t)
 
 	// The next run finds the attacker's .fetchd and refuses it.
@@ -418,6 +477,7 @@ mv -f .evil "$4"`), u.images, evil, part, localDebian)
 	if res.code != 0 || res.summary[localDebian] != "updated" {
 		t.Errorf("sync under attack: exit %d, %s %q; want 0, updated\n%s", res.code, localDebian, res.summary[localDebian], res.stderr)
 	}
+	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
 	u.wantRefusal(u.run("sync"))
 	u.restorePrivate()
 	u.check(u.syncJSON(), expect{code: 0, changed: []string{localDebian}})
@@ -440,7 +500,7 @@ mv -f .evil "$4"`), u.images, evil, part, localDebian)
 func TestFaultUserPartialDir(t *testing.T) {
 	t.Parallel()
 	u := newUserWorld(t)
-	localPublishDebian(t, u.faultWorld)
+	b := localPublishDebian(t, u.faultWorld)
 	attackRefused(t, "replacing .fetchd/partial", `mv "$1/.fetchd/partial" "$1/.fetchd/p"`, u.images)
 	// A stale partial the clean-up will remove: fetchd's own.
 	stale := filepath.Join(u.images, state.PrivateDir, "partial", "sha512-"+strings.Repeat("0", 128)+".part")
@@ -457,6 +517,7 @@ func TestFaultUserPartialDir(t *testing.T) {
 	if res.code != 0 {
 		t.Errorf("sync under attack: exit %d\n%s", res.code, res.stderr)
 	}
+	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
 	u.outside.check(t)
 	u.wantRefusal(u.run("sync"))
 	u.outside.check(t)
