@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -320,4 +321,51 @@ func (d *openDisk) release() {
 	}
 	_ = d.stdin.Close()
 	_ = d.cmd.Wait()
+}
+
+// A user's own disk at a configured name (no build of fetchd's: no record
+// of it, not upstream's bytes) with a VM disk made on it by the name:
+// replacing it would move it aside and change what the VM reads, so it
+// stays, held (exit 3), with upstream's build ready; --force-move moves it
+// aside (kept) and the name to the build.
+func TestFaultOverlaysOwnDisk(t *testing.T) {
+	w := newOverlayWorld(t)
+	name := filepath.Join(w.images, overlayImage)
+	must(t, os.RemoveAll(filepath.Join(w.images, ".fetchd")))
+	must(t, os.Remove(name))
+	own := testutil.MakeQcow2(t, w.builds, "own.qcow2", 4)
+	testutil.WriteQemuIO(t, "qcow2", own, "write -P 0x5a 0 4M")
+	data, err := os.ReadFile(own)
+	must(t, err)
+	must(t, os.WriteFile(name, data, 0o644))
+	vm := w.overlay("vm.qcow2", name)
+	w.serve(0x42)
+
+	res := w.run("sync", "--json", overlayImage)
+	im := w.image(res)
+	if res.code != exitHeld || im.State != "held" || len(im.HeldBy) != 1 || im.HeldBy[0] != vm || !strings.Contains(im.Note, "not a build fetchd installed") {
+		t.Fatalf("own disk under a VM disk: exit %d, %+v\n%s", res.code, im, res.stderr)
+	}
+	if _, err := os.Stat(im.PendingPath); err != nil {
+		t.Fatalf("upstream's build is not kept ready: %v", err)
+	}
+	w.reads(vm, 0x5a)
+	w.nameReads(0x5a)
+
+	res = w.run("sync", "--json", "--force-move", overlayImage)
+	im = w.image(res)
+	if res.code != 0 || im.State != "replaced" || len(im.Forced) != 1 || im.Forced[0] != vm {
+		t.Fatalf("forced: exit %d, %+v\n%s", res.code, im, res.stderr)
+	}
+	w.nameReads(0x42)
+	var aside []byte
+	must(t, filepath.WalkDir(filepath.Join(w.images, ".fetchd", "aside"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			aside, err = os.ReadFile(p)
+		}
+		return err
+	}))
+	if !bytes.Equal(aside, data) {
+		t.Fatalf("the own disk was not kept byte for byte in .fetchd/aside (%d bytes there)", len(aside))
+	}
 }

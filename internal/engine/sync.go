@@ -222,6 +222,31 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 			res.Forced = u.paths()
 		}
 	}
+	// A file at the name that is no build of fetchd's (someone's own disk)
+	// would be moved aside: VM disks made on it by the name would then
+	// read the new build under their own blocks. It stays unless forced.
+	if !adopted && l.build != buildOK && l.at.Kind != store.NameMissing {
+		u, err := r.usersOfName(im.Name)
+		if err != nil {
+			res.Outcome, res.Err = Failed, err
+			res.Note = "the file at the name stays"
+			return res
+		}
+		switch chooseMove(u, mo) {
+		case moveFree:
+		case moveForce:
+			res.Forced = u.paths()
+		default:
+			held := r.holdMove(im, l, b, u, "")
+			held.Upstream, held.Transferred, held.Reused = &art, res.Transferred, res.Reused
+			held.Connections, held.Served, held.FellBack = res.Connections, res.Served, res.FellBack
+			held.BuildPath = ""
+			n := len(held.HeldBy)
+			held.Note = joinNote(d.note, fmt.Sprintf("the file at the name is not a build fetchd installed (the file on disk %s), and %s %s it by its name (%s): replacing it would change what they read, so it stays; %s is ready at %s (sync --force-move moves the file aside and the name to it)",
+				l.problem, plural(n, "VM disk", "VM disks"), map[bool]string{true: "uses", false: "use"}[n == 1], strings.Join(held.HeldBy, ", "), b.Version, held.PendingPath))
+			return held
+		}
+	}
 	mv, err := r.point(im, b, l.want)
 	if err != nil {
 		res.Outcome, res.Err = Failed, err
@@ -254,7 +279,10 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 	if len(res.Rebased) > 0 {
 		res.Note = joinNote(res.Note, fmt.Sprintf("rebased onto %s first (the same bytes): %s", r.st.Path(store.Builds, l.cur.File), strings.Join(res.Rebased, ", ")))
 	}
-	if len(res.Forced) > 0 {
+	if len(res.Forced) > 0 && l.build != buildOK {
+		res.Note = joinNote(res.Note, fmt.Sprintf("MOVED ANYWAY (forced): %s used the file at the name and now read %s under their own blocks; the file is kept at %s",
+			strings.Join(res.Forced, ", "), b.Version, mv.aside))
+	} else if len(res.Forced) > 0 {
 		res.Note = joinNote(res.Note, fmt.Sprintf("MOVED ANYWAY (forced): %s used the name and now read %s under their own blocks, which corrupts their file systems; the previous build stays at %s",
 			strings.Join(res.Forced, ", "), b.Version, r.st.Path(store.Builds, l.cur.File)))
 	}
