@@ -59,7 +59,12 @@ func newUserWorld(t *testing.T) *userWorld {
 	}
 	f := newFaultWorld(t)
 	u := &userWorld{faultWorld: f, gate: filepath.Join(f.root, "gate")}
-	if err := os.Mkdir(u.gate, 0o700); err != nil {
+	// The gate is root's and readable by all: the attacker can see where
+	// fetchd is held (it races at that moment) but not let it go on.
+	if err := os.Mkdir(u.gate, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(u.gate, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// The attacker must reach the image directory: t.TempDir's 0700
@@ -456,15 +461,21 @@ func TestFaultUserOtherQcow2(t *testing.T) {
 
 	p := localStart(u.faultWorld, nil, "sync", "--json", "--update", "always")
 	// Until fetchd is held (or has ended), copy the attacker's qcow2 over
-	// the partial's name, a bounded number of times: always refused.
+	// the partial's name, a bounded number of times: always refused. The
+	// attacker says whether it saw the hold: the race ran the whole time
+	// up to the commit, not just the first tries.
 	out, _ := attack(t, `i=0; ok=0
-while [ $i -lt 200 ] && [ ! -e "$4/commit.held" ] && [ -e /proc/$5 ]; do
+while [ $i -lt 20000 ] && [ ! -e "$4/commit.held" ] && [ -e /proc/$5 ]; do
   cp "$2" "$1/.fetchd/partial/$3" 2>/dev/null && ok=$((ok+1))
   i=$((i+1))
 done
-echo "copies that worked: $ok"`, u.images, evil, part, u.gate, fmt.Sprint(p.cmd.Process.Pid))
-	if !strings.Contains(out, "copies that worked: 0") {
+echo "copies that worked: $ok, tries: $i"
+[ -e "$4/commit.held" ] && echo "saw fetchd held at the commit"`, u.images, evil, part, u.gate, fmt.Sprint(p.cmd.Process.Pid))
+	if !strings.Contains(out, "copies that worked: 0,") {
 		t.Errorf("the attacker wrote into the partial area:\n%s", out)
+	}
+	if !strings.Contains(out, "saw fetchd held at the commit") {
+		t.Errorf("the attacker stopped before it saw fetchd held at the commit (ran out of tries, or fetchd ended):\n%s", out)
 	}
 	u.waitHeld(p, "commit")
 	attackMust(t, swapPrivate(`mkdir partial
