@@ -113,6 +113,11 @@ type statusImage struct {
 	Rebased        []string `json:"rebased"`
 	Forced         []string `json:"forced"`
 	Note           string   `json:"note"`
+	Builds         []struct {
+		Role     string   `json:"role"`
+		Path     string   `json:"path"`
+		Overlays []string `json:"overlays"`
+	} `json:"builds"`
 }
 
 func (w *overlayWorld) image(res runResult) statusImage {
@@ -232,6 +237,23 @@ func TestFaultOverlays(t *testing.T) {
 	w.reads(vm2, 0x42)
 	w.reads(vm1, 0x41)
 	w.nameReads(0x44)
+	// status lists, per kept build, the disks that use it: vm2 the build
+	// it was made on, vm1 the old build it was rebased onto.
+	st := w.image(w.run("status", "--json", overlayImage))
+	want := map[string]string{bBuild: vm2, oldBuild: vm1}
+	for _, b := range st.Builds {
+		if u, ok := want[b.Path]; ok {
+			delete(want, b.Path)
+			if len(b.Overlays) != 1 || b.Overlays[0] != u {
+				t.Errorf("status: build %s (%s) used by %v, want [%s]", b.Path, b.Role, b.Overlays, u)
+			}
+		} else if len(b.Overlays) != 0 {
+			t.Errorf("status: build %s (%s) used by %v, want none", b.Path, b.Role, b.Overlays)
+		}
+	}
+	for p, u := range want {
+		t.Errorf("status: the build %s that %s uses is not among the kept builds: %+v", p, u, st.Builds)
+	}
 
 	// --force-move: the name moves under a disk on the name, which now
 	// reads the new build under its own blocks, and qemu-img check cannot

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 
+	"github.com/sandlabx/fetchd/internal/overlay"
 	"github.com/sandlabx/fetchd/internal/state"
 	"github.com/sandlabx/fetchd/internal/store"
 )
@@ -25,6 +26,9 @@ type KeptBuild struct {
 	DiskBytes int64
 	// Missing says the file is not in the builds area any more.
 	Missing bool
+	// Overlays are the VM disks in the overlay directories that use the
+	// build: by its path, or through the name while it points at it.
+	Overlays []string
 }
 
 // keptBuilds lists an image's builds: current, pending, then previous
@@ -40,6 +44,10 @@ func (r *run) keptBuilds(rec state.Image) ([]KeptBuild, int64) {
 	}
 	var out []KeptBuild
 	var total int64
+	var idx *overlay.Index
+	if len(r.e.Config.Overlays) > 0 {
+		idx, _ = r.overlayIndex() // unreadable: no disks listed; sync and prune refuse on it
+	}
 	for _, x := range refs {
 		if x.key == "" {
 			continue
@@ -59,6 +67,11 @@ func (r *run) keptBuilds(rec state.Image) ([]KeptBuild, int64) {
 			}
 		} else {
 			kb.Missing = true
+		}
+		if idx != nil {
+			if users := idx.Uses(kb.Path); len(users) > 0 {
+				kb.Overlays = overlay.Paths(users)
+			}
 		}
 		out = append(out, kb)
 	}

@@ -82,6 +82,8 @@ type Build struct {
 	VirtualSize int64  `json:"virtual_size,omitempty"`
 	DiskBytes   int64  `json:"disk_bytes"`
 	Missing     bool   `json:"missing,omitempty"`
+	// Overlays are the VM disks that use the build.
+	Overlays []string `json:"overlays,omitempty"`
 }
 
 // FromResult encodes one image's result.
@@ -114,7 +116,7 @@ func FromResult(r engine.Result) Image {
 	j.DiskBytes = r.DiskBytes
 	for _, b := range r.Builds {
 		j.Builds = append(j.Builds, Build{Role: b.Role, Version: b.Build.Version, Digest: b.Build.Digest.String(), Path: b.Path,
-			Size: b.Build.Size, VirtualSize: b.Build.VirtualSize, DiskBytes: b.DiskBytes, Missing: b.Missing})
+			Size: b.Build.Size, VirtualSize: b.Build.VirtualSize, DiskBytes: b.DiskBytes, Missing: b.Missing, Overlays: b.Overlays})
 	}
 	j.Connections, j.FellBack = r.Connections, textsafe.Escape(r.FellBack)
 	for _, s := range r.Served {
