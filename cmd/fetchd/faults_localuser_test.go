@@ -78,6 +78,14 @@ func newUserWorld(t *testing.T) *userWorld {
 		t.Fatal(err)
 	}
 	u.outside = newOutsideFiles(t, f.root)
+	// A hold that timed out let fetchd go on without the race the test
+	// set up (or stopped it): the case did not test what it says.
+	t.Cleanup(func() {
+		ms, _ := filepath.Glob(filepath.Join(u.gate, "*.timeout"))
+		for _, m := range ms {
+			t.Errorf("fetchd was held at %s and the test never let it go on: the race did not run as set up", strings.TrimSuffix(filepath.Base(m), ".timeout"))
+		}
+	})
 	return u
 }
 
@@ -147,7 +155,9 @@ func (u *userWorld) restorePrivate() {
 
 // holdQemuCheck puts a qemu-img on fetchd's PATH that, for `check`,
 // announces itself (gate/check.held) and waits for gate/check.go before
-// running the real one.
+// running the real one. If check.go never comes, it leaves
+// gate/check.timeout (the test fails on it) and fails instead of running
+// qemu-img.
 func (u *userWorld) holdQemuCheck() {
 	u.t.Helper()
 	real, err := exec.LookPath("qemu-img")
@@ -163,6 +173,11 @@ if [ "$1" = check ]; then
   : > %[1]s/check.held
   i=0
   while [ ! -e %[1]s/check.go ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done
+  if [ ! -e %[1]s/check.go ]; then
+    : > %[1]s/check.timeout
+    echo "qemu-img (test wrapper): held at check and never let go on" >&2
+    exit 125
+  fi
 fi
 exec %[2]s "$@"
 `, u.gate, real)

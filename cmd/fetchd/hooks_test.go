@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,9 @@ import (
 //	    into place, create <file> and wait forever (the test kills fetchd)
 //	FETCHD_TEST_HOLD_BEFORE_COMMIT=<dir>    before committing the first
 //	    verified build of the run, create <dir>/commit.held and wait until
-//	    <dir>/commit.go exists (polled at most 6000 times, 10 ms apart)
+//	    <dir>/commit.go exists (polled at most 6000 times, 10 ms apart);
+//	    if it never appears, create <dir>/commit.timeout and exit 125
+//	    (the test checks for the marker: the race it set up did not run)
 //	FETCHD_TEST_QEMU_TIMEOUT=<duration>     qemu-img's timeout (default 60s)
 //	FETCHD_TEST_MIN_SEGMENT=<bytes>         the smallest segment of a download
 //	    over several connections (default 1 MiB), so small test images are
@@ -46,7 +49,8 @@ func init() {
 
 // holdAt announces that fetchd reached point (gate/<point>.held) and waits
 // for the test to let it go on (gate/<point>.go), a bounded number of
-// times.
+// times. A hold the test never ends is not a run to go on with: fetchd
+// leaves gate/<point>.timeout and exits 125.
 func holdAt(gate, point string) {
 	_ = os.WriteFile(filepath.Join(gate, point+".held"), nil, 0o644)
 	for i := 0; i < 6000; i++ {
@@ -55,4 +59,7 @@ func holdAt(gate, point string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	_ = os.WriteFile(filepath.Join(gate, point+".timeout"), nil, 0o644)
+	fmt.Fprintf(os.Stderr, "fetchd test hook: held at %s and never let go on (%s)\n", point, filepath.Join(gate, point+".go"))
+	os.Exit(125)
 }
