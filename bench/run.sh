@@ -151,8 +151,10 @@ CONNS=1 config "$WORK/big-capped-1.yaml" "$CAPPED" big.qcow2
 config "$WORK/big-slow.yaml" "$SLOW" big.qcow2
 config "$WORK/big-mirrors.yaml" "$SLOW" big.qcow2
 echo "    mirrors: [$MIRROR/big.qcow2]" >> "$WORK/big-mirrors.yaml"
-allocated() { # bytes the partial holds (its blocks: a file written out of order has holes)
-  find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%b\n' 2>/dev/null | head -1 | awk '{print $1*512}'
+allocated() { # bytes the partial holds (its blocks: a file written out of order has holes); "" before there is one
+  # Never fails: under set -e and pipefail, a find that does not find the
+  # partial area yet would end the script while fetchd runs on.
+  find "$WORK/images/.fetchd/partial" -name '*.part' -printf '%b\n' 2>/dev/null | awk 'NR == 1 {print $1 * 512}' || true
 }
 
 # --- 1. cold sync of one image vs curl ---------------------------------------
