@@ -103,10 +103,11 @@ function renderBuilds(li, im) {
   const rows = builds.map((b) => el('tr', {},
     el('td', { text: b.role }),
     el('td', {}, b.version || '—', el('br'), el('code', { text: fmt.shortDigest(b.digest), title: b.digest })),
-    el('td', { text: b.missing ? 'missing' : fmt.bytes(b.disk_bytes) })));
+    el('td', { text: b.missing ? 'missing' : fmt.bytes(b.disk_bytes) }),
+    el('td', { class: 'path', text: model.buildUsers(b) })));
   body.append(el('div', { class: 'table-wrap' }, el('table', {},
     el('caption', { class: 'help', text: 'Builds of ' + im.name + ' kept on disk' }),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Role' }), el('th', { scope: 'col', text: 'Build' }),
-      el('th', { scope: 'col', text: 'On disk' }))),
+      el('th', { scope: 'col', text: 'On disk' }), el('th', { scope: 'col', text: 'Used by VM disks' }))),
     el('tbody', {}, rows))));
 }

@@ -122,6 +122,13 @@ export function buildsSummary(im) {
     (vms.length ? ' · VM disks using ' + im.name + ': ' + vms.join(', ') : '');
 }
 
+// buildUsers is the text of a kept build's "Used by" cell: the VM disks
+// that use it (by its path or through the name), or "none".
+export function buildUsers(b) {
+  const vms = b.overlays || [];
+  return vms.length ? vms.join(', ') : 'none';
+}
+
 // previous lists the builds a rollback can go back to.
 export function previous(im) {
   return (im.builds || []).filter((b) => b.role === 'previous');

@@ -90,6 +90,8 @@ eq('update refused', model.update({ digest: 'sha256:aa', upstream_digest: 'sha25
 eq('update unnamed', model.update({ upstream_digest: 'sha256:bb' }).from, 'current build ()');
 eq('previous', model.previous({ builds: [{ role: 'current' }, { role: 'previous', digest: 'x' }] }), [{ role: 'previous', digest: 'x' }]);
 eq('previous none', model.previous({}), []);
+eq('build users none', model.buildUsers({ role: 'current' }), 'none');
+eq('build users', model.buildUsers({ role: 'previous', overlays: ['/vm/a.qcow2', '/vm/b.qcow2'] }), '/vm/a.qcow2, /vm/b.qcow2');
 eq('builds summary none', model.buildsSummary({ name: 'a' }), 'No builds kept yet');
 eq('builds summary', model.buildsSummary({ name: 'a', builds: [{}, {}], overlays: [] }), 'Builds kept: 2');
 eq('builds summary vms', model.buildsSummary({ name: 'a', builds: [{}], overlays: ['/vm/x.qcow2', '/vm/y.qcow2'] }), 'Builds kept: 1 · VM disks using a: /vm/x.qcow2, /vm/y.qcow2');
