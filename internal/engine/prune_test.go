@@ -125,3 +125,38 @@ func TestPruneKeepsPending(t *testing.T) {
 		}
 	}
 }
+
+// A hold set before the image is installed: the first sync installs it,
+// the next one keeps it on that build; Unhold lets the update through.
+func TestHoldBeforeInstall(t *testing.T) {
+	t.Parallel()
+	x := sourceImage("x.qcow2", "alpine", config.Always)
+	fx := newFixture(t, x)
+	bs := builds(t, 2)
+	a1 := fx.publish("v1/x.qcow2", bs[0], "v1")
+	a2 := fx.publish("v2/x.qcow2", bs[1], "v2")
+	res, err := fx.eng.Hold(t.Context(), "x.qcow2", "  pinned for the course  ")
+	if err != nil || res.Outcome != engine.Missing || !contains(res.Hold, "(pinned for the course)") {
+		t.Fatalf("hold: %s, hold %q, %v", res.Outcome, res.Hold, err)
+	}
+	fx.source("alpine").answer(a1)
+	if r := fx.sync(online)["x.qcow2"]; r.Outcome != engine.Installed {
+		t.Fatalf("first sync: %s (%v), want installed", r.Outcome, r.Err)
+	}
+	fx.source("alpine").answer(a2)
+	if r := fx.sync(online)["x.qcow2"]; r.Outcome != engine.Held || !contains(r.Note, "pinned for the course") {
+		t.Fatalf("second sync: %s, note %q; want held", r.Outcome, r.Note)
+	}
+	fx.wantLinked("x.qcow2", a1.Digest, bs[0])
+	if _, err := fx.eng.Hold(t.Context(), "nosuch.qcow2", ""); err == nil {
+		t.Error("hold of an image that is not configured: no error")
+	}
+	res, err = fx.eng.Unhold(t.Context(), "x.qcow2")
+	if err != nil || res.Hold != "" {
+		t.Fatalf("unhold: hold %q, %v", res.Hold, err)
+	}
+	if r := fx.sync(online)["x.qcow2"]; r.Outcome != engine.Updated {
+		t.Fatalf("sync after unhold: %s, want updated", r.Outcome)
+	}
+	fx.wantLinked("x.qcow2", a2.Digest, bs[1])
+}
