@@ -360,6 +360,15 @@ func (u *userWorld) checkName(priv, name string, data []byte) {
 	}
 }
 
+// checkNames: every default image's name is its installed build (see
+// checkName), in fetchd's .fetchd.
+func (u *userWorld) checkNames() {
+	u.t.Helper()
+	for _, n := range defaultImages {
+		u.checkName(filepath.Join(u.images, state.PrivateDir), n, u.good[n])
+	}
+}
+
 // buildOf returns the file in priv's builds area that holds data, and its
 // lstat; the file must be a regular file whose name's digest is what it
 // holds. A build missing is an error.
@@ -432,6 +441,7 @@ mv -f .evil-link "$4"`), u.images, u.outside.secret, part, localDebian)
 	// Right after the attacked run, before anything repairs it: the name
 	// is the new build, committed in fetchd's own (moved) directory.
 	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
+	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
 	u.outside.check(t)
 
 	// The next run finds the attacker's .fetchd and refuses it.
@@ -504,6 +514,7 @@ mv -f .evil "$4"`), u.images, evil, part, localDebian)
 		t.Errorf("sync under attack: exit %d, %s %q; want 0, updated\n%s", res.code, localDebian, res.summary[localDebian], res.stderr)
 	}
 	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
+	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
 	u.wantRefusal(u.run("sync"))
 	u.restorePrivate()
 	u.check(u.syncJSON(), expect{code: 0, changed: []string{localDebian}})
@@ -544,6 +555,7 @@ func TestFaultUserPartialDir(t *testing.T) {
 		t.Errorf("sync under attack: exit %d\n%s", res.code, res.stderr)
 	}
 	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
+	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
 	u.outside.check(t)
 	u.wantRefusal(u.run("sync"))
 	u.outside.check(t)
@@ -789,6 +801,8 @@ func TestFaultUserLock(t *testing.T) {
 	}
 	stop()
 	u.check(u.syncJSON(), expect{code: 0})
+	u.checkNames()
+	u.outside.check(t)
 }
 
 // TestFaultUserOwnDisk: a user's own VM disk sits at a name the operator
@@ -845,11 +859,8 @@ func TestFaultUserPartialOtherFS(t *testing.T) {
 	if gets, _ := g.requests(); gets != 0 {
 		t.Errorf("%d downloads of the build, want none", gets)
 	}
-	for _, n := range defaultImages {
-		if !bytes.Equal(u.read(n), u.good[n]) {
-			t.Errorf("%s changed", n)
-		}
-	}
+	u.checkNames()
+	u.outside.check(t)
 }
 
 // TestFaultUserPrivateModes: a .fetchd that others could write (root's,
