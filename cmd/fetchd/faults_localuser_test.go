@@ -588,57 +588,149 @@ func TestFaultUserPartialDir(t *testing.T) {
 	u.check(u.syncJSON(), expect{code: 0, changed: []string{localDebian}})
 }
 
-// TestFaultUserSameSize: the attacker replaces an installed image with its
-// own writable file of the same size and puts the mtime back (touch -r).
-// Size and mtime match the record, but the inode, owner, mode and ctime do
-// not: the file is not trusted, it is moved aside (kept, named in the
-// summary) and the name links to the verified build again, without a
-// download.
+// TestFaultUserSameSize: the attacker puts its own bytes at an installed
+// image's name, of the same size, with the mtime put back (touch -r), so
+// that size and mtime match the no-op record.
+//
+//   - new inode: its own writable file renamed over the name. The inode,
+//     owner, mode and ctime do not match: the file is not trusted, it is
+//     moved aside (kept, named in the summary) and the name links to the
+//     verified build again, without a download.
+//   - in place: the operator loosened the image (chown to the attacker,
+//     mode 0666), and the attacker wrote over it (same inode, same size,
+//     mtime restored). The name is a link to the build, so the build's
+//     bytes changed too. While the file is the attacker's, fetchd refuses
+//     its private directory, naming the build. Once the operator has put
+//     owner and mode back, only the ctime tells, and it is enough: the
+//     build is hashed, moved aside and downloaded again.
 func TestFaultUserSameSize(t *testing.T) {
 	t.Parallel()
-	u := newUserWorld(t)
-	name := filepath.Join(u.images, localDebian)
-	evil := u.evilQcow2(len(u.good[localDebian]))
-	var gets int
-	var mu sync.Mutex
-	u.srv.Hook(func(_ http.ResponseWriter, r *http.Request) bool {
-		if strings.HasSuffix(r.URL.Path, ".qcow2") && r.Method == http.MethodGet {
-			mu.Lock()
-			gets++
-			mu.Unlock()
-		}
-		return false
-	})
-	attackMust(t, `set -e
+	t.Run("new-inode", func(t *testing.T) {
+		t.Parallel()
+		u := newUserWorld(t)
+		name := filepath.Join(u.images, localDebian)
+		evil := u.evilQcow2(len(u.good[localDebian]))
+		gets := u.countImageGets()
+		attackMust(t, `set -e
 cp "$2" "$1.new"
 chmod 666 "$1.new"
 touch -r "$1" "$1.new"
 mv -f "$1.new" "$1"`, name, evil)
-	var st unix.Stat_t
-	if err := unix.Stat(name, &st); err != nil || st.Uid != attackerUID || st.Size != int64(len(u.good[localDebian])) {
-		t.Fatalf("the attacker's file is not in place: %v %+v", err, st)
-	}
+		var st unix.Stat_t
+		if err := unix.Stat(name, &st); err != nil || st.Uid != attackerUID || st.Size != int64(len(u.good[localDebian])) {
+			t.Fatalf("the attacker's file is not in place: %v %+v", err, st)
+		}
 
-	res := u.syncJSON()
-	u.check(res, expect{code: 0})
-	if res.summary[localDebian] != "replaced" {
-		t.Errorf("%s: %q, want replaced", localDebian, res.summary[localDebian])
+		res := u.syncJSON()
+		u.check(res, expect{code: 0})
+		if res.summary[localDebian] != "replaced" {
+			t.Errorf("%s: %q, want replaced", localDebian, res.summary[localDebian])
+		}
+		u.checkName(filepath.Join(u.images, state.PrivateDir), localDebian, u.good[localDebian])
+		u.wantAside(res, mustReadFile(t, evil))
+		if n := gets(); n != 0 {
+			t.Errorf("%d image downloads, want none: the build was on disk", n)
+		}
+		u.checkBuilds(evil)
+		u.outside.check(t)
+	})
+	t.Run("in-place", func(t *testing.T) {
+		t.Parallel()
+		u := newUserWorld(t)
+		name := filepath.Join(u.images, localDebian)
+		evil := u.evilQcow2(len(u.good[localDebian]))
+		build, _ := u.buildOf(filepath.Join(u.images, state.PrivateDir), u.good[localDebian])
+		gets := u.countImageGets()
+		var before unix.Stat_t
+		if err := unix.Stat(name, &before); err != nil {
+			t.Fatal(err)
+		}
+		// The operator's mistake: the image handed to the attacker.
+		if err := os.Chown(name, attackerUID, attackerUID); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(name, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		attackMust(t, `set -e
+touch -r "$1" "$1.ref"
+dd if="$2" of="$1" conv=notrunc status=none
+touch -r "$1.ref" "$1"
+rm -f "$1.ref"`, name, evil)
+
+		// While the file is the attacker's: the build in the private
+		// directory is, and fetchd refuses, naming it.
+		res := u.run("sync")
+		want := fmt.Sprintf("fetchd: error: %s is owned by uid %d, not by uid 0 that fetchd runs as", build, attackerUID)
+		if res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("exit %d, want 1 and %q:\n%s", res.code, want, res.stderr)
+		}
+
+		// The operator puts owner and mode back: inode, size, mtime,
+		// owner and mode are the record's; only the ctime is not.
+		if err := os.Chown(name, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(name, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		var after unix.Stat_t
+		if err := unix.Stat(name, &after); err != nil {
+			t.Fatal(err)
+		}
+		if after.Ino != before.Ino || after.Size != before.Size || after.Mtim != before.Mtim ||
+			after.Uid != before.Uid || after.Mode != before.Mode || after.Ctim == before.Ctim ||
+			!bytes.Equal(u.read(localDebian), mustReadFile(t, evil)) {
+			t.Fatalf("want the attacker's bytes in the same inode with only the ctime changed:\nbefore %+v\nafter  %+v", before, after)
+		}
+		res = u.syncJSON()
+		u.check(res, expect{code: 0})
+		if res.summary[localDebian] != "replaced" {
+			t.Errorf("%s: %q, want replaced (hashed again, not trusted)", localDebian, res.summary[localDebian])
+		}
+		u.checkName(filepath.Join(u.images, state.PrivateDir), localDebian, u.good[localDebian])
+		u.wantAside(res, mustReadFile(t, evil))
+		// The build's only copy was the one written over: one download.
+		if n := gets(); n != 1 {
+			t.Errorf("%d image downloads, want 1: the build itself was changed", n)
+		}
+		u.checkBuilds(evil)
+		u.outside.check(t)
+	})
+}
+
+// countImageGets counts the server's GETs of .qcow2 files from now on.
+func (u *userWorld) countImageGets() func() int {
+	var n int
+	var mu sync.Mutex
+	u.srv.Hook(func(_ http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, ".qcow2") && r.Method == http.MethodGet {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		return false
+	})
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
 	}
+}
+
+// wantAside: data was kept in the aside area, and the run's summary names
+// every file there.
+func (u *userWorld) wantAside(res runResult, data []byte) {
+	u.t.Helper()
 	aside := u.asideFiles()
-	if !containsBytes(aside, mustReadFile(t, evil)) {
-		t.Errorf("the attacker's file was not kept aside")
+	if !containsBytes(aside, data) {
+		u.t.Errorf("the attacker's bytes were not kept aside (aside: %d files)", len(aside))
 	}
 	for p := range aside {
 		if !strings.Contains(res.stdout, p) {
-			t.Errorf("the summary does not name %s:\n%s", p, res.stdout)
+			u.t.Errorf("the summary does not name %s:\n%s", p, res.stdout)
 		}
 	}
-	mu.Lock()
-	if gets != 0 {
-		t.Errorf("%d image downloads, want none: the build was on disk", gets)
-	}
-	mu.Unlock()
-	u.outside.check(t)
 }
 
 // TestFaultUserResolveCache: the attacker wants fetchd to believe a
