@@ -626,11 +626,7 @@ mv -f "$1.new" "$1"`, name, evil)
 
 		res := u.syncJSON()
 		u.check(res, expect{code: 0})
-		if res.summary[localDebian] != "replaced" {
-			t.Errorf("%s: %q, want replaced", localDebian, res.summary[localDebian])
-		}
-		u.checkName(filepath.Join(u.images, state.PrivateDir), localDebian, u.good[localDebian])
-		u.wantAside(res, mustReadFile(t, evil))
+		u.wantReplacedFrom(res, evil, "replaced")
 		if n := gets(); n != 0 {
 			t.Errorf("%d image downloads, want none: the build was on disk", n)
 		}
@@ -688,11 +684,7 @@ rm -f "$1.ref"`, name, evil)
 		}
 		res = u.syncJSON()
 		u.check(res, expect{code: 0})
-		if res.summary[localDebian] != "replaced" {
-			t.Errorf("%s: %q, want replaced (hashed again, not trusted)", localDebian, res.summary[localDebian])
-		}
-		u.checkName(filepath.Join(u.images, state.PrivateDir), localDebian, u.good[localDebian])
-		u.wantAside(res, mustReadFile(t, evil))
+		u.wantReplacedFrom(res, evil, "replaced (hashed again, not trusted)")
 		// The build's only copy was the one written over: one download.
 		if n := gets(); n != 1 {
 			t.Errorf("%d image downloads, want 1: the build itself was changed", n)
@@ -700,6 +692,18 @@ rm -f "$1.ref"`, name, evil)
 		u.checkBuilds(evil)
 		u.outside.check(t)
 	})
+}
+
+// wantReplacedFrom checks that the sync replaced the debian image: the name
+// has the verified build again and the attacker's file evil is kept
+// aside. want is the message's wanted state.
+func (u *userWorld) wantReplacedFrom(res runResult, evil, want string) {
+	u.t.Helper()
+	if res.summary[localDebian] != "replaced" {
+		u.t.Errorf("%s: %q, want %s", localDebian, res.summary[localDebian], want)
+	}
+	u.checkName(filepath.Join(u.images, state.PrivateDir), localDebian, u.good[localDebian])
+	u.wantAside(res, mustReadFile(u.t, evil))
 }
 
 // countImageGets counts the server's GETs of .qcow2 files from now on.

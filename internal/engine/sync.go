@@ -198,8 +198,8 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 		switch chooseMove(u, mo) {
 		case moveHold:
 			held := r.holdMove(im, l, b, u, "")
-			held.Upstream, held.Transferred, held.Reused = &art, res.Transferred, res.Reused
-			held.Connections, held.Served, held.FellBack = res.Connections, res.Served, res.FellBack
+			held.Upstream = &art
+			held.carryDownload(res)
 			held.Note = joinNote(d.note, held.Note)
 			return held
 		case moveRebase:
@@ -238,8 +238,8 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 			res.Forced = u.paths()
 		default:
 			held := r.holdMove(im, l, b, u, "")
-			held.Upstream, held.Transferred, held.Reused = &art, res.Transferred, res.Reused
-			held.Connections, held.Served, held.FellBack = res.Connections, res.Served, res.FellBack
+			held.Upstream = &art
+			held.carryDownload(res)
 			held.BuildPath = ""
 			n := len(held.HeldBy)
 			held.Note = joinNote(d.note, fmt.Sprintf("the file at the name is not a build fetchd installed (the file on disk %s), and %s %s it by its name (%s): replacing it would change what they read, so it stays; %s is ready at %s (sync --force-move moves the file aside and the name to it)",
@@ -290,6 +290,13 @@ func (r *run) replace(ctx context.Context, im config.Image, l local, art sdk.Art
 		res.Note = joinNote(res.Note, "its build was already on disk: nothing downloaded")
 	}
 	return res
+}
+
+// carryDownload copies what fetching the build cost from the result of
+// the download to the result that reports the image (held, not moved).
+func (res *Result) carryDownload(from Result) {
+	res.Transferred, res.Reused = from.Transferred, from.Reused
+	res.Connections, res.Served, res.FellBack = from.Connections, from.Served, from.FellBack
 }
 
 // current is the build the name points at, for a result.
