@@ -1,6 +1,9 @@
 package webui
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +15,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandlabx/fetchd/internal/testing/browser"
+	"github.com/sandlabx/fetchd/internal/webui/bundle"
 )
 
-func newTestServer(t *testing.T) *httptest.Server {
+func newTestServer(t *testing.T) (*httptest.Server, *Handler) {
 	t.Helper()
 	h, err := New()
 	if err != nil {
@@ -22,24 +26,32 @@ func newTestServer(t *testing.T) *httptest.Server {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	mux.HandleFunc("/test/", func(w http.ResponseWriter, r *http.Request) {
-		SecureHeaders(w.Header())
-		name := filepath.Base(r.URL.Path)
-		data, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			http.NotFound(w, r)
-			return
+	// The unit tests import the modules themselves, from src/.
+	files := func(dir string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			SecureHeaders(w.Header())
+			serveFile(w, r, filepath.Join(dir, filepath.Base(r.URL.Path)))
 		}
-		ct := "text/html; charset=utf-8"
-		if strings.HasSuffix(name, ".js") {
-			ct = "text/javascript; charset=utf-8"
-		}
-		w.Header().Set("Content-Type", ct)
-		w.Write(data)
-	})
+	}
+	mux.HandleFunc("/test/", files("testdata"))
+	mux.HandleFunc("/src/", files("src"))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, h
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, name string) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	ct := "text/html; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ct = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Write(data)
 }
 
 // TestHeaders: every file the UI serves carries the CSP and the other
@@ -57,7 +69,7 @@ func TestHeaders(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		hd := rec.Header()
-		if rec.Code != 200 || hd.Get("Content-Security-Policy") != CSP || hd.Get("X-Content-Type-Options") != "nosniff" ||
+		if rec.Code != 200 || hd.Get("Content-Security-Policy") != h.CSP() || hd.Get("X-Content-Type-Options") != "nosniff" ||
 			hd.Get("X-Frame-Options") != "DENY" || hd.Get("Content-Encoding") != "gzip" || hd.Get("Content-Type") == "" {
 			t.Errorf("GET %s: %d %v", p, rec.Code, hd)
 		}
@@ -75,7 +87,7 @@ func TestHeaders(t *testing.T) {
 	}{{"GET", "/nope", 404}, {"GET", "/assets/", 404}, {"POST", "/", 405}, {"GET", "/assets/../go.mod", 404}} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
-		if rec.Code != c.want || rec.Header().Get("Content-Security-Policy") != CSP {
+		if rec.Code != c.want || rec.Header().Get("Content-Security-Policy") != h.CSP() {
 			t.Errorf("%s %s: %d, want %d with the CSP", c.method, c.path, rec.Code, c.want)
 		}
 	}
@@ -89,22 +101,58 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-// TestNoInlineScript: the page has no inline script, style or handler;
-// every script and style sheet comes from the page's own /assets/.
+// TestNoInlineScript: the page has no inline script or handler and no
+// style attribute; every script comes from the page's own /assets/; its one
+// style element is src/style.css, allowed by its hash and nothing else.
 func TestNoInlineScript(t *testing.T) {
 	t.Parallel()
-	data, err := assets.ReadFile("assets/index.html")
+	h, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := string(data)
-	for _, bad := range []string{"<script>", "<style", " style=", " onclick=", " onload=", "javascript:"} {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	page := rec.Body.String()
+	for _, bad := range []string{"<script>", " style=", " onclick=", " onload=", "javascript:", "modulepreload"} {
 		if strings.Contains(page, bad) {
-			t.Errorf("index.html contains %q", bad)
+			t.Errorf("the page contains %q", bad)
 		}
 	}
-	if n, m := strings.Count(page, "<script"), strings.Count(page, `<script type="module" src="/assets/`); n != m {
-		t.Errorf("index.html has %d scripts, %d of them from /assets/", n, m)
+	if n, m := strings.Count(page, "<script"), strings.Count(page, `<script type="module" src="/assets/app.js"></script>`); n != 1 || m != 1 {
+		t.Errorf("the page has %d scripts, want only /assets/app.js", n)
+	}
+	start, end := strings.Index(page, "<style>"), strings.Index(page, "</style>")
+	if strings.Count(page, "<style") != 1 || start < 0 || end < start {
+		t.Fatalf("the page should have one <style> element")
+	}
+	sheet := page[start+len("<style>") : end]
+	if sheet != styleSheet {
+		t.Error("the page's <style> is not src/style.css")
+	}
+	sum := sha256.Sum256([]byte(sheet))
+	want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"
+	if csp := h.CSP(); !strings.Contains(csp, want) || strings.Contains(csp, "unsafe") || !strings.Contains(csp, "script-src 'self';") {
+		t.Errorf("CSP %q, want %s and no unsafe-", csp, want)
+	}
+	if _, _, err := inlineStyle("a{}</STYLE><script>x()</script>"); err == nil {
+		t.Error("a style sheet that ends its element early was inlined")
+	}
+}
+
+// TestBundleCurrent: assets/app.js is what `go generate ./internal/webui`
+// makes from src/ now.
+func TestBundleCurrent(t *testing.T) {
+	t.Parallel()
+	want, err := bundle.Build(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(bundle.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is not the bundle of src/: run go generate ./internal/webui and commit the result", bundle.Out)
 	}
 }
 
@@ -113,7 +161,7 @@ func TestNoInlineScript(t *testing.T) {
 // handlers never run.
 func TestUnitsInBrowser(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv, ui := newTestServer(t)
 	b := browser.New(t, 800, 600)
 	b.Do("opening the unit tests", chromedp.Navigate(srv.URL+"/test/unit.html"))
 	b.WaitFor("the unit tests", "window.unitResults", "document.body.innerText")
@@ -145,7 +193,7 @@ func TestUnitsInBrowser(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if got := resp.Header.Get("Content-Security-Policy"); got != CSP {
+	if got := resp.Header.Get("Content-Security-Policy"); got != ui.CSP() {
 		t.Errorf("GET /: CSP %q", got)
 	}
 }

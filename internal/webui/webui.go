@@ -5,7 +5,10 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -14,18 +17,30 @@ import (
 	"strings"
 )
 
-// CSP is the Content-Security-Policy of every answer the UI gives: only
-// the page's own scripts, styles, images and API; no inline script or
-// style attribute, no eval, no plugins, no framing, no form posting
-// anywhere, and Trusted Types required for every DOM sink that parses
-// HTML or script (the page builds its DOM with textContent and
-// createElement, so it needs no policy at all).
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+//go:generate go run ./gen
+
+// CSP is the Content-Security-Policy of every answer the UI gives but the
+// page: only the page's own scripts, images and API; no inline script or
+// style, no eval, no plugins, no framing, no form posting anywhere, and
+// Trusted Types required for every DOM sink that parses HTML or script
+// (the page builds its DOM with textContent and createElement, so it needs
+// no policy at all). The page's own policy (Handler.CSP) adds its one
+// style sheet, inlined, by its hash.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'none'; img-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; " +
 	"require-trusted-types-for 'script'; trusted-types 'none'"
 
+// The page is assets/index.html with this line replaced by the style sheet
+// itself (src/style.css): a first visit then needs no request for it
+// before anything renders, and the sheet is allowed by its hash, not by
+// 'unsafe-inline'.
+const styleMark = `<!-- src/style.css, inlined by webui.New -->`
+
 //go:embed assets
 var assets embed.FS
+
+//go:embed src/style.css
+var styleSheet string
 
 // asset is one file, ready to serve.
 type asset struct {
@@ -37,14 +52,26 @@ type asset struct {
 // else is a 404.
 type Handler struct {
 	files map[string]*asset // by URL path
+	csp   string            // the policy of every answer
 }
 
 // New loads the embedded assets and compresses them.
 func New() (*Handler, error) {
 	h := &Handler{files: map[string]*asset{}}
-	err := fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
+	page, csp, err := inlineStyle(styleSheet)
+	if err != nil {
+		return nil, err
+	}
+	h.csp = csp
+	err = fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
+		}
+		if p == "assets/index.html" {
+			if h.files["/"], err = newAsset(p, page); err != nil {
+				return err
+			}
+			return nil
 		}
 		data, err := assets.ReadFile(p)
 		if err != nil {
@@ -54,15 +81,35 @@ func New() (*Handler, error) {
 		if err != nil {
 			return err
 		}
-		if p == "assets/index.html" {
-			h.files["/"] = a
-			return nil
-		}
 		h.files["/"+p] = a
 		return nil
 	})
 	return h, err
 }
+
+// inlineStyle makes the page: index.html with its style sheet inlined, and
+// the policy that allows that sheet and no other style.
+func inlineStyle(sheet string) (page []byte, csp string, err error) {
+	html, err := assets.ReadFile("assets/index.html")
+	if err != nil {
+		return nil, "", err
+	}
+	if n := bytes.Count(html, []byte(styleMark)); n != 1 {
+		return nil, "", fmt.Errorf("web UI: index.html marks the place of its style sheet %d times, want once as %s", n, styleMark)
+	}
+	// The hash is of the element's text as the browser parses it: that is
+	// the file's bytes unless they end the element early or carry CRs.
+	if strings.Contains(strings.ToLower(sheet), "</style") || strings.Contains(sheet, "\r") {
+		return nil, "", errors.New("web UI: style.css holds </style or a CR; it cannot be inlined as it is")
+	}
+	sum := sha256.Sum256([]byte(sheet))
+	csp = strings.Replace(CSP, "style-src 'none'", "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'", 1)
+	return bytes.Replace(html, []byte(styleMark), []byte("<style>"+sheet+"</style>"), 1), csp, nil
+}
+
+// CSP is the policy the handler's answers carry: CSP with the page's
+// inlined style sheet allowed by its hash.
+func (h *Handler) CSP() string { return h.csp }
 
 func newAsset(name string, data []byte) (*asset, error) {
 	var z bytes.Buffer
@@ -123,6 +170,7 @@ func SecureHeaders(hd http.Header) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	SecureHeaders(hd)
+	hd.Set("Content-Security-Policy", h.csp)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

@@ -1,8 +1,8 @@
 // Unit tests of the UI's pure modules, run in the browser by unit_test.go.
-import * as fmt from '/assets/format.js';
-import * as model from '/assets/model.js';
-import { Parser } from '/assets/sse.js';
-import * as api from '/assets/api.js';
+import * as fmt from '/src/format.js';
+import * as model from '/src/model.js';
+import { Parser } from '/src/sse.js';
+import * as api from '/src/api.js';
 
 const failures = [];
 let passed = 0;
