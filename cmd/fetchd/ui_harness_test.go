@@ -5,6 +5,7 @@ package main
 // helpers that read the page the way a person does: by the cards' text.
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,7 +13,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandlabx/fetchd/internal/testing/browser"
@@ -128,6 +132,44 @@ func (u *uiPage) shoot(name string) {
 func (u *uiPage) viewport(width, height int64) {
 	u.t.Helper()
 	u.Do("resizing", chromedp.EmulateViewport(width, height))
+}
+
+// holdAnswer runs act, which makes the page send a request matching
+// pattern, and holds the answer back in the browser until until has
+// returned: the page reads it only then, as on a slow network while
+// everything else goes on.
+func (u *uiPage) holdAnswer(pattern string, act, until func()) {
+	u.t.Helper()
+	ctx, cancel := context.WithCancel(u.Ctx)
+	defer cancel()
+	events := chromedp.Events(ctx, fetch.RequestPaused) // subscribed before any can come
+	paused := make(chan fetch.EventRequestPaused, 1)
+	go func() {
+		for ev, err := range events {
+			if err == nil {
+				paused <- ev
+			}
+			return
+		}
+	}()
+	if _, err := chromedp.Call(u.Ctx, fetch.Enable, fetch.EnableParams{
+		Patterns: []*fetch.RequestPattern{{URLPattern: pattern, RequestStage: fetch.RequestStageResponse}}}); err != nil {
+		u.t.Fatalf("holding the answers to %s: %v", pattern, err)
+	}
+	act()
+	var ev fetch.EventRequestPaused
+	select {
+	case ev = <-paused:
+	case <-time.After(browser.Timeout):
+		u.t.Fatalf("the page sent no request to %s", pattern)
+	}
+	until()
+	if _, err := chromedp.Call(u.Ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID}); err != nil {
+		u.t.Fatalf("releasing the answer to %s: %v", ev.Request.URL, err)
+	}
+	if _, err := chromedp.Call(u.Ctx, fetch.Disable, cdp.Empty{}); err != nil {
+		u.t.Fatal(err)
+	}
 }
 
 func netResolveTCP(addr string) (*net.TCPAddr, error) { return net.ResolveTCPAddr("tcp", addr) }

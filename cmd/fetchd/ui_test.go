@@ -222,7 +222,15 @@ func TestUI(t *testing.T) {
 	if code, out := p.authed("POST", "/v1/reload", ""); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, out)
 	}
-	u.click(card(hostile) + ` [data-act="sync"]`)
+	// The answer to the sync request reaches the page only after the event
+	// stream has told the end of its job (a quick job can end before its
+	// POST's answer is read): the banner must still follow the job.
+	why := "failed: 1 of 1 images failed: " + hostile + ": refused by the qcow2 header check"
+	ended := fmt.Sprintf(`[...document.querySelectorAll('#log li')].filter(li => li.textContent.includes(%s)).length`, browser.Quote(why))
+	before := u.eval("String(" + ended + ")")
+	u.holdAnswer("*/v1/images/"+hostile+"/sync", func() { u.click(card(hostile) + ` [data-act="sync"]`) }, func() {
+		u.WaitFor("the job's end in the activity log", ended+" > "+before, "document.querySelector('#log').innerText")
+	})
 	u.waitText(card(hostile)+" .alert", "Refused by the qcow2 header check")
 	u.waitText(card(hostile)+" .alert", "corrupt bit")
 	u.waitText(card(hostile)+" .alert", "The previous build stays")

@@ -775,6 +775,8 @@ var st = {
   // events up to this id are history: the log only
   mine: /* @__PURE__ */ new Map(),
   // job id → what this tab asked for
+  ended: /* @__PURE__ */ new Map(),
+  // job id → the stream's last word on a job not (yet) known as mine
   freeable: 0,
   sources: null,
   streaming: null,
@@ -988,12 +990,23 @@ function jobEvent(data) {
     return;
   }
   refreshSoon();
-  if (!what) return;
+  if (!what) {
+    st.ended.set(data.job, data);
+    if (st.ended.size > 64) st.ended.delete(st.ended.keys().next().value);
+    return;
+  }
   st.mine.delete(data.job);
   if (data.state === "succeeded") banner(what + ": done.");
   else jobCause(data.job).then((why) => banner(what + " " + data.state + ": " + why, true));
   const waiter = st.waiters && st.waiters.get(data.job);
   if (waiter) waiter();
+}
+function track(id, what) {
+  st.mine.set(id, what);
+  const end = st.ended.get(id);
+  if (!end) return;
+  st.ended.delete(id);
+  jobEvent(end);
 }
 async function jobCause(id) {
   try {
@@ -1036,8 +1049,8 @@ async function submit2(what, path, body) {
     const ans = await post(path, body);
     const job = ans && ans.job;
     if (job) {
-      st.mine.set(job.id, what);
       banner(what + ": job " + job.id + " " + job.state + "…");
+      track(job.id, what);
     }
     return job;
   } catch (err) {
@@ -1242,8 +1255,8 @@ function wire() {
   init({
     canAct,
     onAdded(ans) {
-      if (ans && ans.job) st.mine.set(ans.job.id, "Add " + ans.name);
       banner("Added " + (ans ? ans.name : "the image") + " (kept in " + (ans ? ans.file : "the private directory") + "); fetchd is fetching it now.");
+      if (ans && ans.job) track(ans.job.id, "Add " + ans.name);
       location.hash = "#images";
       refreshSoon();
     }

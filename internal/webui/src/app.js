@@ -23,6 +23,7 @@ const st = {
   lastEventId: 0,
   historyUpTo: 0, // events up to this id are history: the log only
   mine: new Map(), // job id → what this tab asked for
+  ended: new Map(), // job id → the stream's last word on a job not (yet) known as mine
   freeable: 0,
   sources: null,
   streaming: null,
@@ -265,12 +266,28 @@ function jobEvent(data) {
     return;
   }
   refreshSoon();
-  if (!what) return;
+  if (!what) {
+    // A quick job can end before the answer to the request that queued
+    // it is read: keep its end for track.
+    st.ended.set(data.job, data);
+    if (st.ended.size > 64) st.ended.delete(st.ended.keys().next().value);
+    return;
+  }
   st.mine.delete(data.job);
   if (data.state === 'succeeded') banner(what + ': done.');
   else jobCause(data.job).then((why) => banner(what + ' ' + data.state + ': ' + why, true));
   const waiter = st.waiters && st.waiters.get(data.job);
   if (waiter) waiter();
+}
+
+// track makes a job this tab queued its own: the banner follows it to its
+// end, even when the stream told that end already.
+function track(id, what) {
+  st.mine.set(id, what);
+  const end = st.ended.get(id);
+  if (!end) return;
+  st.ended.delete(id);
+  jobEvent(end);
 }
 
 // jobCause is why a job did not succeed, as fetchd words it (the job's
@@ -320,8 +337,8 @@ async function submit(what, path, body) {
     const ans = await api.post(path, body);
     const job = ans && ans.job;
     if (job) {
-      st.mine.set(job.id, what);
       banner(what + ': job ' + job.id + ' ' + job.state + '…');
+      track(job.id, what);
     }
     return job;
   } catch (err) {
@@ -516,8 +533,8 @@ function wire() {
   add.init({
     canAct,
     onAdded(ans) {
-      if (ans && ans.job) st.mine.set(ans.job.id, 'Add ' + ans.name);
       banner('Added ' + (ans ? ans.name : 'the image') + ' (kept in ' + (ans ? ans.file : 'the private directory') + '); fetchd is fetching it now.');
+      if (ans && ans.job) track(ans.job.id, 'Add ' + ans.name);
       location.hash = '#images';
       refreshSoon();
     },
