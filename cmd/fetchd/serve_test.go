@@ -652,7 +652,8 @@ func testutilCheckMetrics(t *testing.T, exposition string) {
 // its build when an update is applied, unhold lets it through, a rollback
 // moves the name back to the kept build (checked again, then held), one
 // to a build not kept fails saying which are, and prune first reports
-// what it would free, then frees exactly that; each step is an event.
+// what it would free, then frees exactly that; each step is an event, and
+// so is a build the sync's retention removes.
 func TestServeHoldRollbackPrune(t *testing.T) {
 	t.Parallel()
 	f := newFaultWorld(t)
@@ -754,11 +755,31 @@ func TestServeHoldRollbackPrune(t *testing.T) {
 	if _, err := os.Stat(gone); !os.IsNotExist(err) {
 		t.Errorf("%s after prune: %v", gone, err)
 	}
-	if im := image(); len(im.Builds) != 1 || !bytes.Equal(f.read(deb), old) {
-		t.Errorf("after prune: builds %+v, want only the current one, in place", im.Builds)
+	im = image()
+	if len(im.Builds) != 1 || !bytes.Equal(f.read(deb), old) {
+		t.Fatalf("after prune: builds %+v, want only the current one, in place", im.Builds)
 	}
 	if code, _ := p.readiness(); code != http.StatusOK {
 		t.Errorf("readiness %d after prune", code)
+	}
+
+	// Unheld, with retain: 0, an update moves the name and the sync itself
+	// removes the build it left behind: a removed event says which, where
+	// and why.
+	left := im.Builds[0].Path
+	job("/v1/images/"+deb+"/unhold", "", api.JobSucceeded)
+	_, evs = job("/v1/images/"+deb+"/update", "", api.JobSucceeded)
+	var told []string
+	for _, e := range evs {
+		if e.typ == "removed" {
+			told = append(told, fmt.Sprintf("%s: %v", e.data["image"], e.data["message"]))
+		}
+	}
+	if len(told) != 1 || !strings.HasPrefix(told[0], deb+": removed build ") || !strings.Contains(told[0], "("+left+", ") || !strings.HasSuffix(told[0], "bytes): beyond retain: 0") {
+		t.Errorf("removed events of the update: %q, want one for %s beyond retain: 0", told, left)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) || !bytes.Equal(f.read(deb), newer.data) {
+		t.Errorf("after the update with retain: 0: %s: %v; the name has the newer build: %v", left, err, bytes.Equal(f.read(deb), newer.data))
 	}
 	if res := p.stop(); res.code != 0 {
 		t.Errorf("serve after SIGTERM: exit %d\n%s", res.code, res.stderr)

@@ -87,6 +87,9 @@ func NewRecorder(dir, command string) *Recorder {
 func (r *Recorder) Event(e engine.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if e.Kind == engine.Removed { // after the image finished: no step of it
+		return
+	}
 	prev, had := r.rec.Images[e.Image]
 	switch e.Kind {
 	case engine.Resolving:

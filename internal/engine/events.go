@@ -16,6 +16,10 @@ const (
 	Verifying
 	// Done: the image is finished; Result says how.
 	Done
+	// Removed: after the syncs, retention removed a build of the image
+	// that its move pushed beyond the image's retain count (Removed says
+	// which). Prune's removals are in its report, not events.
+	Removed
 )
 
 // Event is one step of one image, for progress display.
@@ -28,6 +32,8 @@ type Event struct {
 	// Reused counts bytes of Done kept from an earlier partial download.
 	Reused int64
 	Result *Result
+	// Removed is the build a Removed event tells of.
+	Removed *PruneItem
 }
 
 // Reporter receives events; it must be safe for concurrent use.

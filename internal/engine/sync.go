@@ -55,6 +55,11 @@ func (e *Engine) Sync(ctx context.Context, opts Options) ([]Result, error) {
 	}
 	wg.Wait()
 	for _, it := range r.retain(ctx, results) {
+		if it.Err == nil {
+			told := it
+			told.Why = fmt.Sprintf("beyond retain: %d", retainOf(r.e.Config, it.Image))
+			e.reporter().Event(Event{Kind: Removed, Image: it.Image, Removed: &told})
+		}
 		for i := range results {
 			if results[i].Name != it.Image || it.Err != nil {
 				continue

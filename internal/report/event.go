@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -59,6 +60,11 @@ func FromEngine(e engine.Event, t time.Time) Event {
 		ev.Event, ev.Done, ev.Total, ev.Reused = "progress", e.Done, e.Total, e.Reused
 	case engine.Verifying:
 		ev.Event = "verifying"
+	case engine.Removed:
+		ev.Event = "removed"
+		if it := e.Removed; it != nil {
+			ev.Message = RemovedText(it.Kind, it.Version, it.Path, it.Why, it.Bytes)
+		}
 	case engine.Done:
 		ev.Event = "done"
 		if e.Result != nil {
@@ -70,6 +76,16 @@ func FromEngine(e engine.Event, t time.Time) Event {
 		}
 	}
 	return ev
+}
+
+// RemovedText is a removed event's message: what was removed, where, the
+// bytes freed and why.
+func RemovedText(kind, version, path, why string, bytes int64) string {
+	what := kind
+	if version != "" {
+		what += " " + version
+	}
+	return fmt.Sprintf("removed %s (%s, %d bytes): %s", what, path, bytes, why)
 }
 
 // Message is text for people as an event: an error, a warning, a hint.

@@ -19,7 +19,7 @@ const (
 	TypeHeld      = "held"      // a newer build is kept back by a hold or by VM disks
 	TypeRefused   = "refused"   // a download or an answer was refused by a check (cause says which)
 	TypeFailed    = "failed"    // anything else went wrong (network, plugin, disk)
-	TypeRemoved   = "removed"   // a build was removed (prune)
+	TypeRemoved   = "removed"   // a build was removed (prune, or retention after a sync moved a name)
 	TypeMissing   = "missing"   // not on disk and not to be downloaded (AUTO_DOWNLOAD_IMAGES=false)
 	TypeModified  = "modified"  // on disk but not as verified, and not to be replaced
 	TypeJob       = "job"       // a service job changed state
@@ -40,6 +40,8 @@ func StreamType(e engine.Event) (typ, cause string) {
 		return TypeProgress, ""
 	case engine.Verifying:
 		return TypeVerifying, ""
+	case engine.Removed:
+		return TypeRemoved, ""
 	}
 	if e.Result == nil {
 		return TypeFailed, ""

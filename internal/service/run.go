@@ -164,12 +164,8 @@ func (s *Service) prune(ctx context.Context, j *job, eng *engine.Engine) jobOutc
 		if rep.DryRun {
 			continue
 		}
-		what := it.Kind
-		if it.Version != "" {
-			what += " " + it.Version
-		}
 		s.publish(report.TypeRemoved, report.Event{Time: report.Stamp(now), Level: report.Info, Event: report.TypeRemoved,
-			Image: it.Image, Job: j.ID, Message: fmt.Sprintf("removed %s (%s, %d bytes): %s", what, it.Path, it.Bytes, it.Why)})
+			Image: it.Image, Job: j.ID, Message: report.RemovedText(it.Kind, it.Version, it.Path, it.Why, it.Bytes)})
 	}
 	verb := "removed"
 	if rep.DryRun {
