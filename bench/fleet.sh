@@ -16,4 +16,5 @@ done
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 CGO_ENABLED=0 go build -trimpath -o "$bin/fetchd" ./cmd/fetchd
-go run ./bench/fleet -fetchd "$bin/fetchd" ${PLAIN_HTTP:+-plain-http} ${UPLINK:+-uplink "$UPLINK"} -consumers "${CONSUMERS:-8}" -mib "${MIB:-64}" -cap "${CAP:-25m}"
+go run ./bench/fleet -fetchd "$bin/fetchd" ${PLAIN_HTTP:+-plain-http} ${UPLINK:+-uplink "$UPLINK"} -consumers "${CONSUMERS:-8}" -mib "${MIB:-64}" -cap "${CAP:-25m}" \
+  -port "${PORT:-38491}" -out "${BENCH_OUT:-bench/out}/fleet.md"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fetchd's performance figures, measured against the obvious alternatives in
-# the same run. Run by hand (not in CI); it needs nginx, curl, qemu-img and
+# the same run. Run by hand for figures (CI only runs it at toy sizes to
+# see it works, bench/smoke_test.go); it needs nginx, curl, qemu-img and
 # a few GiB of disk:
 #
 #   apt-get install -y nginx-light curl qemu-utils strace
@@ -16,8 +17,7 @@
 # Results go to stdout and to bench/out/results.md. aria2c (Debian's
 # aria2) is needed for the throttled part; THROTTLE_RUNS sets its runs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+. "$(dirname "$0")/lib.sh"
 
 SIZE_MIB=${SIZE_MIB:-1024}
 PAR_MIB=${PAR_MIB:-256}
@@ -31,29 +31,7 @@ MIRROR_PORT=${MIRROR_PORT:-38474}
 SLOW_CAP=${SLOW_CAP:-25m}
 THROTTLE_RUNS=${THROTTLE_RUNS:-3}
 
-for tool in nginx curl qemu-img sha256sum bc aria2c; do
-  command -v "$tool" >/dev/null || { echo "bench: needs $tool" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d /var/tmp/fetchd-bench.XXXXXX)
-chmod 755 "$WORK"   # nginx workers run as another user
-OUT=$ROOT/bench/out
-mkdir -p "$OUT"
-NGINX_PID=
-MIRROR_PID=
-cleanup() {
-  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
-  [ -n "$MIRROR_PID" ] && kill "$MIRROR_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-
-log "building fetchd"
-CGO_ENABLED=0 go build -trimpath -o "$WORK/fetchd" ./cmd/fetchd
-FETCHD=$WORK/fetchd
+bench_start bench nginx curl qemu-img sha256sum bc aria2c
 
 # --- images ----------------------------------------------------------------
 mkdir -p "$WORK/srv"
@@ -225,7 +203,9 @@ for _ in $(seq "$THROTTLE_RUNS"); do
   wait "$pid"; t1=$(now)
   stop_mirror
   echo "$t1 - $t0" | bc >> "$WORK/t.mirrors"
-  grep -q '"dropped"' "$WORK/mirrors.json" || { echo "bench: the stopped mirror was not dropped:" >&2; cat "$WORK/mirrors.json" >&2; exit 1; }
+  # (A toy image can be in before the mirror is stopped: not checked then.)
+  [ "${BENCH_SMOKE:-}" = 1 ] || grep -q '"dropped"' "$WORK/mirrors.json" \
+    || { echo "bench: the stopped mirror was not dropped:" >&2; cat "$WORK/mirrors.json" >&2; exit 1; }
 done
 CURLS=$(median < "$WORK/t.curls"); FDS=$(median < "$WORK/t.fetchds"); ARIA4=$(median < "$WORK/t.aria4"); ARIA16=$(median < "$WORK/t.aria16")
 MIRRORS=$(median < "$WORK/t.mirrors"); CONNS_USED=$(sort -n "$WORK/n.conns" | tr '\n' ' ' | sed 's/ $//')
@@ -298,9 +278,9 @@ wait "$pid" 2>/dev/null || true
 alive
 KILLED_AT=$(allocated)
 "$FETCHD" sync --config "$WORK/big-capped.yaml" --json > "$WORK/resume.json"
-RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[0-9]*$')
+RESUMED=$(grep -o '"bytes_transferred": [0-9]*' "$WORK/resume.json" | grep -o '[0-9]*$' || echo 0)
 RESUMED_PCT=$(awk -v a="$RESUMED" -v b="$BIG_BYTES" 'BEGIN {printf "%.1f", 100*a/b}')
-grep -q '"state": "installed"' "$WORK/resume.json"
+[ "${BENCH_SMOKE:-}" = 1 ] || grep -q '"state": "installed"' "$WORK/resume.json"
 
 alive
 # --- 5. no-op sync of the three default images --------------------------------

@@ -2,7 +2,8 @@
 # fetchd serve under API load: 200 clients on GET /v1/events and 1,000
 # requests/s to GET /v1/images while the service downloads a 1 GiB image,
 # against the same download without the load, in the same run; then the
-# idle service's CPU and memory. Run by hand (not in CI); it needs nginx,
+# idle service's CPU and memory. Run by hand for figures (CI runs it at toy
+# sizes, bench/smoke_test.go); it needs nginx,
 # qemu-img and a few GiB of disk:
 #
 #   apt-get install -y nginx-light qemu-utils
@@ -15,8 +16,7 @@
 # case: a 200 MB/s link, where the link and not the CPU or the disk is the
 # limit). Results go to stdout and bench/out/serve-load.md.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+. "$(dirname "$0")/lib.sh"
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-3}
 IDLE=${IDLE:-30s}
@@ -29,22 +29,9 @@ SERVERS=${SERVERS:-capped fast}
 CAPPED_CONNECTIONS=${CAPPED_CONNECTIONS:-1}
 FAST_CONNECTIONS=${FAST_CONNECTIONS:-auto}
 
-for tool in nginx qemu-img sha256sum; do
-  command -v "$tool" >/dev/null || { echo "serve-load: needs $tool" >&2; exit 2; }
-done
-WORK=$(mktemp -d /var/tmp/fetchd-serve-load.XXXXXX)
-chmod 755 "$WORK"
-NGINX_PID=
-cleanup() {
-  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf 'serve-load: %s\n' "$*" >&2; }
+bench_start serve-load nginx qemu-img sha256sum
 
-log "building fetchd and the load driver"
-CGO_ENABLED=0 go build -trimpath -o "$WORK/fetchd" ./cmd/fetchd
+log "building the load driver"
 go build -o "$WORK/serveload" ./bench/serveload
 
 log "making a ${SIZE_MIB} MiB qcow2 of random data"
@@ -75,8 +62,7 @@ nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 NGINX_PID=$!
 sleep 0.5
 
-mkdir -p "$ROOT/bench/out"
-out=$ROOT/bench/out/serve-load.md
+out=$OUT/serve-load.md
 : > "$out"
 for server in $SERVERS; do
   port=$FAST_PORT conns=$FAST_CONNECTIONS what="loopback, uncapped"
