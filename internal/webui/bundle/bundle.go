@@ -1,7 +1,7 @@
 // Package bundle builds the web UI's one script, assets/app.js, from its
 // modules in src/ with esbuild: the modules in the order they import each
 // other, in one ES module, unminified so that what the browser runs reads
-// like its source. `go generate ./internal/webui` writes it; the webui
+// like its source (esbuild drops the comments: read those in src/). `go generate ./internal/webui` writes it; the webui
 // tests fail when the committed file is not what Build makes from src/.
 //
 // Only the generator and the tests import this package, so esbuild is not
