@@ -67,18 +67,44 @@ type Host struct {
 }
 
 // process is one started plugin: go-plugin's client and the runner that
-// owns its process.
+// owns its process. go-plugin makes the runner in its own goroutine, which
+// a kill can race (a start given up on when its context ends), hence mu.
 type process struct {
 	client *plugin.Client
+
+	mu     sync.Mutex
 	runner *procRunner
+	killed bool // no runner may be made from now on
+}
+
+// newRunner records the runner go-plugin asks for, unless the plugin was
+// killed first.
+func (p *process) newRunner(make func() *procRunner) (*procRunner, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed {
+		return nil, errors.New("the plugin was stopped before it started")
+	}
+	p.runner = make()
+	return p.runner, nil
+}
+
+func (p *process) getRunner() *procRunner {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runner
 }
 
 // kill stops the plugin's process tree, then lets go-plugin clean up,
 // waiting for go-plugin at most stopGrace: no descendant of the plugin can
 // make it wait longer (go-plugin#136).
 func (p *process) kill() {
-	if p.runner != nil {
-		p.runner.stop()
+	p.mu.Lock()
+	p.killed = true
+	r := p.runner
+	p.mu.Unlock()
+	if r != nil {
+		r.stop()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -211,8 +237,7 @@ func (h *Host) Start(ctx context.Context, c Candidate) (*Plugin, error) {
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{wire.ProtocolVersion: {wire.PluginName: hostPlugin{}}},
 		RunnerFunc: func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
-			proc.runner = h.newRunner(c, args, spec.Env)
-			return proc.runner, nil
+			return proc.newRunner(func() *procRunner { return h.newRunner(c, args, spec.Env) })
 		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -358,10 +383,11 @@ func (p *Plugin) Kill() { p.proc.kill() }
 // PID is the process fetchd started for the plugin: its launcher, when
 // there is one, else the plugin itself.
 func (p *Plugin) PID() int {
-	if p.proc.runner == nil {
+	r := p.proc.getRunner()
+	if r == nil {
 		return 0
 	}
-	return p.proc.runner.pid
+	return r.processID()
 }
 
 // Exited reports whether the plugin's process has exited.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -299,3 +300,56 @@ func TestPluginEnvironmentIsExplicit(t *testing.T) {
 func processAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 var _ = processAlive
+
+// TestStartGivenUp: a start whose context has ended is given up on while
+// go-plugin may still be starting the process in its own goroutine; the
+// kill that follows races that start (under -race, a data race fails the
+// test), and no plugin process outlives it.
+func TestStartGivenUp(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, Options{})
+	dir := pluginDir(t, "good")
+	cands, problems := Discover(Search{Dirs: []Dir{{Path: dir, Explicit: true}}})
+	if len(problems) != 0 || len(cands) != 1 {
+		t.Fatalf("Discover: %v, %v", cands, problems)
+	}
+	for range 20 {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if p, err := h.Start(ctx, cands[0]); err == nil {
+			p.Kill() // the start won the race
+		}
+	}
+	h.Close()
+	// A killed plugin is gone once reaped; bounded, not timed.
+	for i := 0; ; i++ {
+		left := processesFrom(t, dir)
+		if len(left) == 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("plugin processes still running after their starts were given up on: %v", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// processesFrom lists the processes whose command line names dir.
+func processesFrom(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmd), dir) {
+			out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return out
+}

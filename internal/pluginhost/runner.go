@@ -42,8 +42,15 @@ type procRunner struct {
 	stdout, stderr *eofReader
 	exited         chan struct{}
 	waitErr        error
-	pid            int
 	stopOnce       sync.Once
+
+	// Start runs in go-plugin's goroutine, which a stop can race (a start
+	// given up on); mu orders them: a stop before the start means the
+	// process is never started.
+	mu      sync.Mutex
+	pid     int  // once started
+	started bool // cmd.Process is set
+	stopped bool // stop came first: Start refuses
 }
 
 var _ runner.Runner = (*procRunner)(nil)
@@ -53,6 +60,11 @@ func newProcRunner(cmd *exec.Cmd, name string, launched bool) *procRunner {
 }
 
 func (r *procRunner) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return errors.New("the plugin was stopped before it started")
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -72,7 +84,7 @@ func (r *procRunner) Start(context.Context) error {
 		errR.Close()
 		return err
 	}
-	r.pid = r.cmd.Process.Pid
+	r.pid, r.started = r.cmd.Process.Pid, true
 	r.stdout, r.stderr = newEOFReader(outR), newEOFReader(errR)
 	go r.wait()
 	return nil
@@ -110,8 +122,19 @@ func (r *procRunner) Kill(context.Context) error {
 	return nil
 }
 
+// processID is the started process's pid (0 before it started).
+func (r *procRunner) processID() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pid
+}
+
 func (r *procRunner) stop() {
-	if r.cmd.Process == nil {
+	r.mu.Lock()
+	started := r.started
+	r.stopped = true
+	r.mu.Unlock()
+	if !started {
 		return
 	}
 	r.stopOnce.Do(func() {
