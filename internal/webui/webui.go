@@ -19,13 +19,13 @@ import (
 
 //go:generate go run ./gen
 
-// CSP is the Content-Security-Policy of every answer the UI gives but the
-// page: only the page's own scripts, images and API; no inline script or
-// style, no eval, no plugins, no framing, no form posting anywhere, and
-// Trusted Types required for every DOM sink that parses HTML or script
-// (the page builds its DOM with textContent and createElement, so it needs
-// no policy at all). The page's own policy (Handler.CSP) adds its one
-// style sheet, inlined, by its hash.
+// CSP is the base Content-Security-Policy: only the page's own scripts,
+// images and API; no inline script, no style at all, no eval, no plugins,
+// no framing, no form posting anywhere, and Trusted Types required for
+// every DOM sink that parses HTML or script (the page builds its DOM with
+// textContent and createElement, so it needs no policy at all).
+// SecureHeaders sets it; the handler's answers carry Handler.CSP instead,
+// which allows the page's one style sheet, inlined, by its hash.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'none'; img-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; " +
 	"require-trusted-types-for 'script'; trusted-types 'none'"

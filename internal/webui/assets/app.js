@@ -759,6 +759,7 @@ async function submit(ctx) {
 // src/app.js
 var VIEWS = ["images", "add", "sources", "activity"];
 var HISTORY = 200;
+var ENDED_FOR = 6e4;
 var st = {
   mode: "unknown",
   // signin, read (public read, no token) or full
@@ -795,12 +796,14 @@ function setConn(text, cls) {
   c.className = "conn " + (cls || "");
 }
 function route() {
+  if (st.mode === "unknown") return;
   if (st.mode === "signin") return show2("signin");
   const v = location.hash.slice(1);
   show2(VIEWS.includes(v) ? v : "images");
 }
 function show2(view) {
   $("#boot-state").hidden = true;
+  if (st.shown === void 0) performance.mark("fetchd:first-view");
   for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== "view-" + view;
   for (const a of document.querySelectorAll("#nav a")) {
     if (a.dataset.view === view) a.setAttribute("aria-current", "page");
@@ -958,6 +961,10 @@ function onEvent(ev) {
       refreshSoon();
       break;
     case "dropped":
+      if (data.reset) {
+        st.ended.clear();
+        st.mine.clear();
+      }
       refreshSoon();
       break;
     default:
@@ -991,7 +998,7 @@ function jobEvent(data) {
   }
   refreshSoon();
   if (!what) {
-    st.ended.set(data.job, data);
+    st.ended.set(data.job, { data, at: performance.now() });
     if (st.ended.size > 64) st.ended.delete(st.ended.keys().next().value);
     return;
   }
@@ -1004,9 +1011,8 @@ function jobEvent(data) {
 function track(id, what) {
   st.mine.set(id, what);
   const end = st.ended.get(id);
-  if (!end) return;
   st.ended.delete(id);
-  jobEvent(end);
+  if (end && performance.now() - end.at < ENDED_FOR) jobEvent(end.data);
 }
 async function jobCause(id) {
   try {
@@ -1224,6 +1230,7 @@ async function boot(why) {
       return;
     }
     setConn("Not connected", "down");
+    $("#boot-state").textContent = "fetchd does not answer; trying again every 3 seconds…";
     banner("fetchd does not answer: " + err.message, true);
     setTimeout(() => boot(why), 3e3);
     return;

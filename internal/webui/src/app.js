@@ -13,6 +13,9 @@ import { $, el } from './dom.js';
 const VIEWS = ['images', 'add', 'sources', 'activity'];
 // HISTORY is how many recent events the activity log starts with.
 const HISTORY = 200;
+// ENDED_FOR is how long (ms) the end of a job not known as this tab's is
+// kept for the answer that may make it so.
+const ENDED_FOR = 60000;
 
 const st = {
   mode: 'unknown', // signin, read (public read, no token) or full
@@ -48,6 +51,7 @@ function setConn(text, cls) {
 // --- views and sign-in -------------------------------------------------
 
 function route() {
+  if (st.mode === 'unknown') return; // until the first answer: "Loading…"
   if (st.mode === 'signin') return show('signin');
   const v = location.hash.slice(1);
   show(VIEWS.includes(v) ? v : 'images');
@@ -57,6 +61,8 @@ function show(view) {
   // Until the first answer says who is signed in, the page shows only
   // "Loading…": no view flashes before the right one.
   $('#boot-state').hidden = true;
+  // The first view in place (bench/ui reports when, beside the first paint).
+  if (st.shown === undefined) performance.mark('fetchd:first-view');
   for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== 'view-' + view;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
@@ -232,6 +238,12 @@ function onEvent(ev) {
       refreshSoon();
       break;
     case 'dropped':
+      // reset: the service started again, and its job ids with it: what
+      // this tab knew of jobs is of the earlier run.
+      if (data.reset) {
+        st.ended.clear();
+        st.mine.clear();
+      }
       refreshSoon();
       break;
     default:
@@ -269,7 +281,7 @@ function jobEvent(data) {
   if (!what) {
     // A quick job can end before the answer to the request that queued
     // it is read: keep its end for track.
-    st.ended.set(data.job, data);
+    st.ended.set(data.job, { data, at: performance.now() });
     if (st.ended.size > 64) st.ended.delete(st.ended.keys().next().value);
     return;
   }
@@ -285,9 +297,10 @@ function jobEvent(data) {
 function track(id, what) {
   st.mine.set(id, what);
   const end = st.ended.get(id);
-  if (!end) return;
   st.ended.delete(id);
-  jobEvent(end);
+  // Only a recent end can be the job's: the gap it covers is that between
+  // the stream and the answer to one request.
+  if (end && performance.now() - end.at < ENDED_FOR) jobEvent(end.data);
 }
 
 // jobCause is why a job did not succeed, as fetchd words it (the job's
@@ -500,6 +513,7 @@ async function boot(why) {
       return;
     }
     setConn('Not connected', 'down');
+    $('#boot-state').textContent = 'fetchd does not answer; trying again every 3 seconds…';
     banner('fetchd does not answer: ' + err.message, true);
     setTimeout(() => boot(why), 3000);
     return;

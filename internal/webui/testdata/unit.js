@@ -175,5 +175,13 @@ try {
   htmlBlocked = true;
 }
 ok('trusted types refuse innerHTML', htmlBlocked);
+// Styles: the page's CSP allows its own sheet by hash and nothing else, so
+// neither a style attribute nor a style element made at run time applies.
+const st = document.createElement('style');
+st.textContent = '#out { color: rgb(1, 2, 3); }';
+document.head.append(st);
+const colour = (id) => getComputedStyle(document.getElementById(id)).color;
+ok('an injected style element does not apply', colour('out') !== 'rgb(1, 2, 3)');
+ok('a style attribute does not apply', colour('styled') !== 'rgb(4, 5, 6)');
 
 window.unitResults = { passed, failures };
