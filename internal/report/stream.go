@@ -8,7 +8,9 @@ import (
 
 // The types of the service's server-sent events (the SSE "event" field,
 // and what a webhook's events: list names). Each finished image gets
-// exactly one of the outcome types (installed … modified).
+// exactly one of the outcome types (installed … failed, missing, modified);
+// removed is not an outcome: it tells of a build removed (prune, or
+// retention after the image's outcome).
 const (
 	TypeResolve   = "resolve"   // asking the image's source for its current build
 	TypeProgress  = "progress"  // a download starts, or bytes of it arrived
