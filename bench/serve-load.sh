@@ -74,7 +74,8 @@ for server in $SERVERS; do
     echo "### $server server ($what, connections: $conns), ${SIZE_MIB} MiB"
     echo
     "$WORK/serveload" -fetchd "$WORK/fetchd" -url "http://127.0.0.1:$port/big.qcow2" -sha256 "$SHA" \
-      -work "$WORK/run-$server" -runs "$RUNS" -idle "$IDLE" -connections "$conns"
+      -work "$WORK/run-$server" -runs "$RUNS" -idle "$IDLE" -connections "$conns" \
+      -clients "${CLIENTS:-200}" -rps "${RPS:-1000}"
     echo
   } | tee -a "$out"
 done

@@ -28,6 +28,9 @@ const requireEnv = "FETCHD_REQUIRE_BENCH"
 // PATH.
 func need(t *testing.T, tools ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the bench scripts take a minute or more")
+	}
 	var missing []string
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -62,9 +65,6 @@ func ports(t *testing.T, n int) []string {
 // file it writes goes to a temporary directory.
 func run(t *testing.T, script string, env ...string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the bench scripts take a minute or more")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", script)
@@ -106,9 +106,12 @@ func TestRunScript(t *testing.T) {
 func TestServeLoadScript(t *testing.T) {
 	need(t, "nginx", "qemu-img", "sha256sum")
 	p := ports(t, 2)
-	out := run(t, "serve-load.sh", "SIZE_MIB=16", "RUNS=1", "IDLE=1s", "SERVERS=capped",
+	out := run(t, "serve-load.sh", "SIZE_MIB=16", "RUNS=1", "IDLE=1s", "SERVERS=capped", "CLIENTS=20", "RPS=100",
 		"FAST_PORT="+p[0], "CAPPED_PORT="+p[1])
-	wantLines(t, "serve-load.sh", out, "### capped server", "| GET /v1/images latency during the download")
+	// No request failed and the service stopped cleanly: neither depends
+	// on time.
+	wantLines(t, "serve-load.sh", out, "### capped server", "| GET /v1/images latency during the download", " 0 errors,",
+		"| exit codes after SIGTERM | 0, 0 |")
 }
 
 func TestOverlaysScript(t *testing.T) {

@@ -59,7 +59,13 @@ step "go test -race"
 # The end-to-end suite (cmd/fetchd) runs the real binary many times under
 # the race detector: past go test's default 10 minutes on a loaded
 # two-core machine.
-go test -race -count=1 -timeout 25m ./...
+go test -race -count=1 -timeout 25m $(go list ./... | grep -v '/bench$')
+
+step "bench scripts at toy sizes"
+# bench/smoke_test.go runs the four bench scripts, each with its nginx and
+# downloads; alone, after the rest, so they do not share the two cores
+# with the end-to-end suite and their ports with its servers.
+go test -count=1 -timeout 15m ./bench
 
 step "fuzz targets, -fuzztime=$FUZZTIME each"
 for pkg in $(go list ./...); do
