@@ -1,8 +1,8 @@
 // Package bench holds the benchmark scripts (run.sh, serve-load.sh,
-// overlays.sh, fleet.sh) and their Go helpers. This test runs each script
-// at toy sizes to see that it still works end to end: real nginx, curl,
-// aria2c, qemu-img, hyperfine, strace and docker-registry, as a person
-// running it would. BENCH_SMOKE=1 tells the scripts the figures mean
+// overlays.sh, fleet.sh), their Go helpers and bench/ui. This test runs
+// each at toy sizes to see that it still works end to end: real nginx,
+// curl, aria2c, qemu-img, hyperfine, strace, docker-registry and
+// Chromium, as a person running it would. BENCH_SMOKE=1 tells the scripts the figures mean
 // nothing, so no ratio and nothing else that depends on time is checked;
 // what is checked is that each script finishes and prints its table.
 //
@@ -125,4 +125,19 @@ func TestFleetScript(t *testing.T) {
 	need(t, "nginx", "curl", "qemu-img", "docker-registry")
 	out := run(t, "fleet.sh", "CONSUMERS=2", "MIB=4", "CAP=50m", "PORT="+ports(t, 1)[0])
 	wantLines(t, "fleet.sh", out, "| measurement | time | image bytes upstream served |", "ratios: fleet / sequential direct = ")
+}
+
+func TestUIBench(t *testing.T) {
+	need(t, "chromium")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "run", "./ui", "-runs", "2", "-warmup", "1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run ./bench/ui: %v\n%s", err, out)
+	}
+	// The page, the signed-in page with the image list's three cards, and
+	// the weight: rows that do not depend on time.
+	wantLines(t, "bench/ui", string(out), "| first render (first-contentful-paint, median of 2 first visits, after 1) |",
+		"| signed in, the image list (3 cards) in place,", "| transferred, page and every asset (")
 }

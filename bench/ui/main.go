@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -33,11 +34,18 @@ import (
 	"github.com/sandlabx/fetchd/internal/webui"
 )
 
+// token is the API token of the signed-in loads.
+const token = "bench-ui-token"
+
+//go:embed testdata/images.json
+var imagesJSON []byte
+
 const blank = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p>fetchd</p></body></html>`
 
 type sample struct {
 	FCP         float64 `json:"fcp"`
-	View        float64 `json:"view"` // the page's first view in place (its mark), 0 without one
+	View        float64 `json:"view"`  // the page's first view in place (its mark), 0 without one
+	Cards       int     `json:"cards"` // image cards in the page when it was measured
 	TTFB        float64 `json:"ttfb"`
 	DCL         float64 `json:"dcl"`
 	Load        float64 `json:"load"`
@@ -57,7 +65,7 @@ const measure = `new Promise(resolve => {
 		if (!fcp || (!view && !location.pathname.startsWith('/blank'))) return setTimeout(done, 10);
 		const nav = performance.getEntriesByType('navigation')[0];
 		const res = performance.getEntriesByType('resource').filter(r => !r.name.includes('/v1/'));
-		resolve({fcp: fcp.startTime, view: view ? view.startTime : 0, ttfb: nav.responseStart, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
+		resolve({fcp: fcp.startTime, view: view ? view.startTime : 0, cards: document.querySelectorAll('.card').length, ttfb: nav.responseStart, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
 			transferred: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0),
 			decoded: nav.decodedBodySize + res.reduce((n, r) => n + r.decodedBodySize, 0),
 			requests: 1 + res.length});
@@ -86,26 +94,61 @@ func run(runs, warmup int) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", ui)
-	// The page's API calls: refused, as without a token (the sign-in
-	// form is what renders); not counted in the page weight.
+	// The page's API calls (not counted in the page weight): without the
+	// token refused, so the sign-in form renders; with it, GET /v1/images
+	// answers what a real fetchd serve answered for the three replicas
+	// (testdata/images.json), and the event stream stays open and quiet.
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintln(w, `{"error":"this call needs the API token: Authorization: Bearer <token>","status":401}`)
+		switch {
+		case r.Header.Get("Authorization") != "Bearer "+token:
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintln(w, `{"error":"this call needs the API token: Authorization: Bearer <token>","status":401}`)
+		case r.URL.Path == "/v1/images":
+			w.Write(imagesJSON)
+		case r.URL.Path == "/v1/events":
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, ": quiet\n\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintln(w, `{"error":"not in this benchmark","status":404}`)
+		}
 	})
 	mux.HandleFunc("/blank", func(w http.ResponseWriter, r *http.Request) {
 		webui.SecureHeaders(w.Header())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, blank)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var closers []func() error
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	// Two origins: the signed-in page keeps its token in its own origin's
+	// sessionStorage, and every load is a new document.
+	listen := func() (string, error) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		srv := &http.Server{Handler: mux}
+		go srv.Serve(ln)
+		closers = append(closers, srv.Close)
+		return "http://" + ln.Addr().String(), nil
+	}
+	base, err := listen()
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	signedIn, err := listen()
+	if err != nil {
+		return err
+	}
+	signedIn += "/#token=" + token
 
 	dir, err := os.MkdirTemp("", "fetchd-bench-ui-")
 	if err != nil {
@@ -148,11 +191,15 @@ func run(runs, warmup int) error {
 		}
 		return s, nil
 	}
-	// The two pages take turns, so that both see the machine as it is;
-	// the first loads of each warm the browser up and are not counted.
-	var uiS, blankS []sample
+	// The pages take turns, so that all see the machine as it is; the
+	// first loads of each warm the browser up and are not counted.
+	var uiS, inS, blankS []sample
 	for i := 0; i < warmup+runs; i++ {
 		u, err := load(base + "/")
+		if err != nil {
+			return err
+		}
+		in, err := load(signedIn)
 		if err != nil {
 			return err
 		}
@@ -161,7 +208,7 @@ func run(runs, warmup int) error {
 			return err
 		}
 		if i >= warmup {
-			uiS, blankS = append(uiS, u), append(blankS, b)
+			uiS, inS, blankS = append(uiS, u), append(inS, in), append(blankS, b)
 		}
 	}
 	var raw, gz int64
@@ -178,6 +225,11 @@ func run(runs, warmup int) error {
 	view := func(s sample) float64 { return s.View }
 	fmt.Printf("| the first view (the sign-in form, after the first API answer) in place, median / 90th percentile | %.1f ms / %.1f ms | | | |\n",
 		quantile(uiS, view, 0.5), quantile(uiS, view, 0.9))
+	fi := quantile(inS, fcp, 0.5)
+	fmt.Printf("| signed in (the printed link), first render, median / 90th percentile | %.1f ms / %.1f ms | %.1f ms / %.1f ms | %.2f | < 100 ms — %s |\n",
+		fi, quantile(inS, fcp, 0.9), fb, pb, fi/fb, met(fi < 100))
+	fmt.Printf("| signed in, the image list (%d cards) in place, median / 90th percentile | %.1f ms / %.1f ms | | | |\n",
+		inS[0].Cards, quantile(inS, view, 0.5), quantile(inS, view, 0.9))
 	fmt.Printf("| transferred, page and every asset (%d requests) | %.1f KB | %.1f KB | | < 150 KB — %s |\n",
 		uiS[0].Requests, float64(uiS[0].Transferred)/1000, float64(blankS[0].Transferred)/1000, met(uiS[0].Transferred < 150_000))
 	fmt.Printf("| the same, decoded (what the browser parses) | %.1f KB | | | |\n", float64(uiS[0].Decoded)/1000)
