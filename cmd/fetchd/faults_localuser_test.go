@@ -145,6 +145,16 @@ echo swapped`
 
 // restorePrivate undoes swapPrivate as the operator would: the attacker's
 // directory removed (without following its links), fetchd's put back.
+// checkMovedPrivate checks fetchd's own private directory, which the
+// attacker moved aside to .fetchd.moved during the run: the name holds
+// data, committed there, and the previous build of localDebian is intact.
+func (u *userWorld) checkMovedPrivate(data []byte) {
+	u.t.Helper()
+	moved := filepath.Join(u.images, state.PrivateDir+".moved")
+	u.checkName(moved, localDebian, data)
+	u.buildOf(moved, u.good[localDebian])
+}
+
 func (u *userWorld) restorePrivate() {
 	u.t.Helper()
 	priv := filepath.Join(u.images, state.PrivateDir)
@@ -443,8 +453,7 @@ mv -f .evil-link "$4"`), u.images, u.outside.secret, part, localDebian)
 	}
 	// Right after the attacked run, before anything repairs it: the name
 	// is the new build, committed in fetchd's own (moved) directory.
-	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
-	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
+	u.checkMovedPrivate(b.data)
 	u.outside.check(t)
 
 	// The next run finds the attacker's .fetchd and refuses it.
@@ -516,8 +525,7 @@ mv -f .evil "$4"`), u.images, evil, part, localDebian)
 	if res.code != 0 || res.summary[localDebian] != "updated" {
 		t.Errorf("sync under attack: exit %d, %s %q; want 0, updated\n%s", res.code, localDebian, res.summary[localDebian], res.stderr)
 	}
-	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
-	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
+	u.checkMovedPrivate(b.data)
 	u.wantRefusal(u.run("sync"))
 	u.restorePrivate()
 	u.check(u.syncJSON(), expect{code: 0, changed: []string{localDebian}})
@@ -557,8 +565,7 @@ func TestFaultUserPartialDir(t *testing.T) {
 	if res.code != 0 {
 		t.Errorf("sync under attack: exit %d\n%s", res.code, res.stderr)
 	}
-	u.checkName(filepath.Join(u.images, state.PrivateDir+".moved"), localDebian, b.data)
-	u.buildOf(filepath.Join(u.images, state.PrivateDir+".moved"), u.good[localDebian]) // the previous build, intact
+	u.checkMovedPrivate(b.data)
 	u.outside.check(t)
 	u.wantRefusal(u.run("sync"))
 	u.outside.check(t)
